@@ -1,0 +1,9 @@
+//! One module per page. Every page works in both modes; the auth client does the talking.
+
+pub mod devices;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod profile;
+pub mod register;
+pub mod settings;

@@ -1,0 +1,66 @@
+import { defineConfig } from '@playwright/test';
+import type { Options } from './tests/fixtures';
+
+/** The e2e server: its own port, a fresh database, 5-second access tokens (silent refresh). */
+const PORT = 3100;
+export const BASE_URL = `http://127.0.0.1:${PORT}`;
+
+export default defineConfig<Options>({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['html', { open: 'never' }]],
+  use: {
+    baseURL: BASE_URL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      // Debian's Chromium; Playwright never downloads a browser here.
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-gpu',
+        '--disable-quic',
+      ],
+    },
+  },
+  // One project per auth mode: the shared specs run in both, the mode folders in one.
+  projects: [
+    {
+      name: 'session',
+      use: { mode: 'session' },
+      testIgnore: ['**/token/**'],
+    },
+    {
+      name: 'token',
+      use: { mode: 'token' },
+      testIgnore: ['**/session/**'],
+    },
+  ],
+  webServer: {
+    // Built by `cargo leptos build`; started fresh (new database) for every run.
+    command:
+      'rm -rf target/e2e && mkdir -p target/e2e && exec target/debug/server',
+    cwd: '..',
+    url: `${BASE_URL}/api/health`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      DATABASE_URL: 'sqlite://target/e2e/authlab.db?mode=rwc',
+      SECRETS_FILE: 'target/e2e/secrets.env',
+      ACCESS_TOKEN_TTL_SECS: '5',
+      RUST_LOG: 'warn',
+    },
+  },
+});

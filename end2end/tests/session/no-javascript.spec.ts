@@ -1,0 +1,34 @@
+import { test, expect, PASSWORD } from '../fixtures';
+import { LoginPage } from '../pages/login';
+import { ProfilePage } from '../pages/profile';
+import { RegisterPage } from '../pages/register';
+
+test.use({ javaScriptEnabled: false });
+
+test('without JavaScript: register, log in and see the profile rendered by the server', async ({ page, username }) => {
+  const register = new RegisterPage(page, 'session');
+  await page.goto(register.url());
+  await register.register(username, PASSWORD);
+  const login = new LoginPage(page, 'session');
+  await login.expectHere();
+  await register.expectRegistered(username);
+
+  await login.login(username, PASSWORD);
+  const profile = new ProfilePage(page, 'session');
+  await profile.expectHere();
+  await profile.expectUser(username);
+
+  // A reload is another plain server render of the logged-in page.
+  await page.reload();
+  await profile.expectUser(username);
+});
+
+test('without JavaScript a wrong password comes back to the form with the message', async ({ page, username }) => {
+  const register = new RegisterPage(page, 'session');
+  await page.goto(register.url());
+  await register.register(username, PASSWORD);
+  const login = new LoginPage(page, 'session');
+  await login.login(username, 'not the password');
+  await login.expectHere();
+  await expect(login.error).toContainText('Wrong username or password.');
+});

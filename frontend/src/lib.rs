@@ -1,0 +1,18 @@
+//! The hydrate entry point compiled to WebAssembly; nothing else lives here.
+
+use wasm_bindgen::JsValue;
+
+/// Called by the generated JS loader once the WASM module is instantiated.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Lets end-to-end tests (and curious readers in devtools) know the page is interactive.
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(
+            &window,
+            &JsValue::from_str("__authlab_hydrated"),
+            &JsValue::TRUE,
+        );
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included: formatting, lints (server and WASM builds), every Rust
+# test, then the Playwright suite in Debian's Chromium against a freshly built server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+source scripts/env.sh
+
+step() {
+    local started=$SECONDS
+    printf '\n\033[1m==> %s\033[0m\n' "$*"
+    "$@"
+    printf '\033[2m    (%ss)\033[0m\n' $((SECONDS - started))
+}
+
+step cargo fmt --all --check
+step cargo clippy -p server --all-targets --locked -- -D warnings
+step cargo clippy -p app --features ssr --all-targets --locked -- -D warnings
+step cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+step cargo test -p app --features ssr --locked
+step cargo test -p server --locked
+step cargo leptos build
+step bash -c 'cd end2end && npx playwright test'
+printf '\n\033[1mAll tests passed in %ss.\033[0m\n' "$SECONDS"

@@ -1,0 +1,59 @@
+//! `POST /api/token/login`, `/api/token/refresh`, `/api/token/logout`.
+
+use app::wire::{Credentials, RefreshRequest, TokenPair};
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Deserialize;
+use tower_cookies::Cookies;
+
+use super::{ApiJson, OptionalJson};
+use crate::{
+    auth::tokens::{self, RefreshDelivery},
+    client::ClientInfo,
+    error::Result,
+    state::AppState,
+};
+
+/// The login body: credentials, and optionally where the refresh token should go.
+#[derive(Debug, Deserialize)]
+pub struct TokenLogin {
+    #[serde(flatten)]
+    creds: Credentials,
+    /// `true`: set the refresh token as an HttpOnly cookie instead of returning it.
+    #[serde(default)]
+    refresh_in_cookie: bool,
+}
+
+/// 200 `{access_token, token_type, expires_in, refresh_token}`.
+pub async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    cookies: Cookies,
+    ApiJson(body): ApiJson<TokenLogin>,
+) -> Result<Json<TokenPair>> {
+    let delivery = if body.refresh_in_cookie {
+        RefreshDelivery::Cookie
+    } else {
+        RefreshDelivery::Body
+    };
+    let pair = tokens::login(&state, &client, Some(&cookies), body.creds, delivery).await?;
+    Ok(Json(pair))
+}
+
+/// 200 with the next pair; 401 on reuse, expiry or revocation.
+pub async fn refresh(
+    State(state): State<AppState>,
+    cookies: Cookies,
+    OptionalJson(body): OptionalJson<RefreshRequest>,
+) -> Result<Json<TokenPair>> {
+    Ok(Json(tokens::refresh(&state, Some(&cookies), body).await?))
+}
+
+/// 204: the token's family is revoked.
+pub async fn logout(
+    State(state): State<AppState>,
+    cookies: Cookies,
+    OptionalJson(body): OptionalJson<RefreshRequest>,
+) -> Result<StatusCode> {
+    tokens::logout(&state, Some(&cookies), body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,311 @@
+//! Bearer-token mode: JWT access tokens.
+//!
+//! The server signs a short-lived token (HS256) naming the user; the client sends it back in
+//! `Authorization: Bearer`; the server checks the signature and the claims and needs no store
+//! to do so. That is the whole appeal, and the whole catch: **a token cannot be taken back**.
+//! Logout revokes the refresh-token family, but an access token already issued keeps working
+//! until `exp` (`ACCESS_TOKEN_TTL_SECS`). `STRICT_TOKEN_CHECK` buys revocation back by looking
+//! the family up on every request — one store access, the very cost tokens were meant to avoid.
+//!
+//! Validation follows RFC 8725 (JWT best practices) and RFC 9068 (access-token profile):
+//! * one algorithm, HS256, fixed by the server — the token's `alg` header never chooses
+//!   (`none`, HS384, RS256 are refused);
+//! * `typ` must be `at+jwt`, so no other kind of JWT can pass as an access token;
+//! * `iss`, `aud`, `sub`, `exp`, `iat`, `nbf`, `jti`, `sid` are all required;
+//! * times are checked against the server clock with `JWT_LEEWAY_SECS` (default 5 s, at most
+//!   30 s) of tolerance for clock skew, `nbf` included.
+//!
+//! Verified tokens are cached (by their exact text) so a token presented again skips the
+//! base64 decoding, HMAC and JSON parsing; the time checks still run on every request. A
+//! cached entry is exactly as trustworthy as a fresh check — same bytes, same key — and the
+//! cache is emptied whenever the signing key changes.
+
+use std::{
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use app::wire::BearerInfo;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use quick_cache::sync::Cache;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::AuthUser;
+use crate::{config::TokenConfig, error::ApiError, state::AppState, timing::ServerTiming};
+
+/// The `typ` header of an access token (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// How many verified tokens are remembered.
+const VERIFIED_CACHE_SIZE: usize = 16_384;
+
+/// An access token's claims. Nothing here is secret: anyone holding the token can read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// Issuer (`JWT_ISSUER`).
+    pub iss: String,
+    /// Audience (`JWT_AUDIENCE`).
+    pub aud: String,
+    /// Subject: the user id.
+    pub sub: String,
+    /// Expiry, Unix seconds.
+    pub exp: i64,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Not before, Unix seconds.
+    pub nbf: i64,
+    /// Unique token id.
+    pub jti: String,
+    /// The refresh-token family (login) this token belongs to.
+    pub sid: String,
+    /// The username, so requests need no user lookup.
+    pub name: String,
+}
+
+/// Whether a token's signature was checked now or found in the cache of verified tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// Signature and claims checked on this request.
+    Checked,
+    /// Seen and verified before with the current key; only the times were checked now.
+    Cached,
+}
+
+impl Verification {
+    /// The `Server-Timing` description.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Checked => "jwt",
+            Self::Cached => "jwt-cached",
+        }
+    }
+}
+
+/// A request authenticated by an access token.
+#[derive(Debug)]
+pub struct BearerAuth {
+    /// The user named by `sub`/`name`.
+    pub user: AuthUser,
+    /// The verified claims.
+    pub claims: Arc<AccessClaims>,
+    /// Whether the token family was confirmed alive (strict mode).
+    pub strict: bool,
+    /// How the signature was established.
+    pub verification: Verification,
+}
+
+impl BearerAuth {
+    /// The details `/api/me` shows.
+    pub fn info(&self) -> BearerInfo {
+        BearerInfo {
+            token_id: self.claims.jti.clone(),
+            family_id: self.claims.sid.clone(),
+            issued_at: self.claims.iat,
+            expires_at: self.claims.exp,
+            strict: self.strict,
+        }
+    }
+}
+
+struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl Keys {
+    fn new(secret: &SecretString) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        Self {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+        }
+    }
+}
+
+/// Issues and verifies access tokens.
+pub struct AccessTokens {
+    keys: RwLock<Arc<Keys>>,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+    leeway: i64,
+    verified: Cache<Box<str>, Arc<AccessClaims>>,
+}
+
+impl std::fmt::Debug for AccessTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessTokens")
+            .field("issuer", &self.issuer)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessTokens {
+    /// Keys and rules from the configuration.
+    pub fn new(config: &TokenConfig) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "nbf", "sub", "iss", "aud"]);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        // Times are checked below against the server's (injectable) clock, in one place, for
+        // fresh and cached tokens alike.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
+        Self {
+            keys: RwLock::new(Arc::new(Keys::new(&config.jwt_secret))),
+            validation,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            ttl: config.access_ttl,
+            leeway: i64::try_from(config.leeway_secs).unwrap_or(30),
+            verified: Cache::new(VERIFIED_CACHE_SIZE),
+        }
+    }
+
+    /// The access-token lifetime.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    fn keys(&self) -> Arc<Keys> {
+        match self.keys.read() {
+            Ok(keys) => Arc::clone(&keys),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the signing key: every token signed with the old one stops verifying.
+    pub fn rotate_secret(&self, secret: &SecretString) {
+        let keys = Arc::new(Keys::new(secret));
+        match self.keys.write() {
+            Ok(mut guard) => *guard = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        self.verified.clear();
+    }
+
+    /// Signs a new access token for `user` in token family `family_id`.
+    pub fn issue(
+        &self,
+        user: &AuthUser,
+        family_id: &str,
+        now_secs: i64,
+    ) -> Result<(String, AccessClaims), ApiError> {
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user.id.to_string(),
+            exp: now_secs.saturating_add(ttl),
+            iat: now_secs,
+            nbf: now_secs,
+            jti: super::session::new_handle(),
+            sid: family_id.to_owned(),
+            name: user.username.clone(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, &self.keys().encoding)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing a JWT: {e}")))?;
+        Ok((token, claims))
+    }
+
+    /// Verifies a token's signature, type and claims, then its times against `now_secs`.
+    pub fn verify(
+        &self,
+        token: &str,
+        now_secs: i64,
+    ) -> Result<(Arc<AccessClaims>, Verification), ApiError> {
+        if let Some(claims) = self.verified.get(token) {
+            self.check_times(&claims, now_secs)?;
+            return Ok((claims, Verification::Cached));
+        }
+        let data =
+            jsonwebtoken::decode::<AccessClaims>(token, &self.keys().decoding, &self.validation)
+                .map_err(|e| ApiError::InvalidToken(reason(&e)))?;
+        let typ_ok = data.header.typ.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
+                || t.eq_ignore_ascii_case("application/at+jwt")
+        });
+        if !typ_ok {
+            return Err(ApiError::InvalidToken("it is not an access token (typ)"));
+        }
+        let claims = Arc::new(data.claims);
+        self.check_times(&claims, now_secs)?;
+        self.verified.insert(token.into(), Arc::clone(&claims));
+        Ok((claims, Verification::Checked))
+    }
+
+    fn check_times(&self, claims: &AccessClaims, now: i64) -> Result<(), ApiError> {
+        if now >= claims.exp.saturating_add(self.leeway) {
+            return Err(ApiError::InvalidToken("it has expired"));
+        }
+        if claims.nbf > now.saturating_add(self.leeway) {
+            return Err(ApiError::InvalidToken("it is not valid yet (nbf)"));
+        }
+        if claims.iat > now.saturating_add(self.leeway) {
+            return Err(ApiError::InvalidToken("it was issued in the future (iat)"));
+        }
+        Ok(())
+    }
+}
+
+/// A short, non-secret reason for a refused token.
+fn reason(err: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match err.kind() {
+        ErrorKind::InvalidSignature => "its signature does not match",
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            "its algorithm is not the one this server uses (HS256)"
+        }
+        ErrorKind::InvalidIssuer => "wrong issuer (iss)",
+        ErrorKind::InvalidAudience => "wrong audience (aud)",
+        ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
+        ErrorKind::Json(_) => "its claims are missing or malformed",
+        ErrorKind::ExpiredSignature => "it has expired",
+        _ => "it is not a well-formed JWT",
+    }
+}
+
+/// Checks the bearer token of a request.
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    timing: &ServerTiming,
+) -> Result<BearerAuth, ApiError> {
+    let (claims, verification) = state.access_tokens.verify(token, state.clock.now_secs())?;
+    let user_id = claims
+        .sub
+        .parse::<i64>()
+        .map_err(|_| ApiError::InvalidToken("its subject is not a user id"))?;
+    let strict = state.settings.strict_token_check();
+    if strict {
+        let alive = timing
+            .measure(
+                "store",
+                "family check",
+                state
+                    .refresh_tokens
+                    .family_alive(&state.db, &claims.sid, state.clock.now_ms()),
+            )
+            .await?;
+        if !alive {
+            return Err(ApiError::InvalidToken(
+                "its login was logged out or revoked",
+            ));
+        }
+    }
+    Ok(BearerAuth {
+        user: AuthUser {
+            id: user_id,
+            username: claims.name.clone(),
+        },
+        claims,
+        strict,
+        verification,
+    })
+}

@@ -1,0 +1,227 @@
+//! Cookie-session mode.
+//!
+//! The browser holds only an opaque, random session id in an HttpOnly cookie; everything else
+//! (who the user is, when they logged in) lives in the server's store. That costs one store
+//! lookup per request and buys instant revocation: delete the record and the cookie is dead.
+//!
+//! Lifetimes, both enforced here on the server (the cookie's own expiry is only a hint):
+//!
+//! * **idle**: `SESSION_IDLE_TIMEOUT_SECS` without a request ends the session. The timer slides
+//!   with activity, but the store is written at most once per *touch interval* (a tenth of the
+//!   idle timeout, at most a minute), not on every request — so the effective idle timeout is
+//!   between `idle - touch` and `idle`.
+//! * **absolute**: `SESSION_ABSOLUTE_TIMEOUT_SECS` after login the session ends however active
+//!   it is; the sliding expiry never moves past it.
+
+use std::time::Duration;
+
+use app::wire::SessionInfo;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::{Expiry, Session};
+
+use super::AuthUser;
+use crate::{
+    accounts::User,
+    audit,
+    client::ClientInfo,
+    clock::{Millis, ms},
+    devices,
+    error::ApiError,
+    state::AppState,
+    timing::ServerTiming,
+};
+
+/// The key under which the login is stored in the session record.
+const KEY: &str = "login";
+
+/// What the server remembers about a logged-in session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionData {
+    /// The user.
+    pub user_id: i64,
+    /// Their name, so `/api/me` needs no second lookup.
+    pub username: String,
+    /// Public handle of this session in the devices list.
+    pub device_id: String,
+    /// Login time.
+    pub created_at: Millis,
+    /// Last time the idle timer was reset.
+    pub last_seen_at: Millis,
+    /// `created_at` + the absolute timeout.
+    pub absolute_expires_at: Millis,
+}
+
+/// A request authenticated by its session cookie.
+#[derive(Debug)]
+pub struct SessionAuth {
+    /// The user.
+    pub user: AuthUser,
+    /// The session's data as of this request.
+    pub data: SessionData,
+    /// The request's session handle (to end it).
+    pub session: Session,
+    idle_timeout: Millis,
+}
+
+impl SessionAuth {
+    /// The details `/api/me` shows.
+    pub fn info(&self) -> SessionInfo {
+        SessionInfo {
+            created_at: self.data.created_at,
+            idle_expires_at: idle_expiry(&self.data, self.idle_timeout),
+            absolute_expires_at: self.data.absolute_expires_at,
+        }
+    }
+}
+
+fn idle_expiry(data: &SessionData, idle: Millis) -> Millis {
+    (data.last_seen_at + idle).min(data.absolute_expires_at)
+}
+
+/// How often an active session's idle timer is written back to the store.
+fn touch_interval(idle: Duration) -> Millis {
+    ms(idle / 10).min(60_000)
+}
+
+fn to_datetime(at: Millis) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A random public handle (128 bits, base64url).
+pub fn new_handle() -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Checks the session named by the request's cookie.
+pub async fn authenticate(
+    state: &AppState,
+    session: Session,
+    timing: &ServerTiming,
+) -> Result<SessionAuth, ApiError> {
+    let loaded: Option<SessionData> = timing
+        .measure("store", "session load", session.get(KEY))
+        .await?;
+    let Some(mut data) = loaded else {
+        return Err(ApiError::InvalidSession(
+            "it expired, was logged out or was revoked",
+        ));
+    };
+    let now = state.clock.now_ms();
+    let idle = state.config.session.idle_timeout;
+    if now >= data.absolute_expires_at {
+        end(state, &session, &data).await?;
+        return Err(ApiError::InvalidSession("it reached its maximum lifetime"));
+    }
+    if now >= data.last_seen_at + ms(idle) {
+        end(state, &session, &data).await?;
+        return Err(ApiError::InvalidSession("it was idle for too long"));
+    }
+    if now - data.last_seen_at >= touch_interval(idle) {
+        data.last_seen_at = now;
+        let expires_at = idle_expiry(&data, ms(idle));
+        session.set_expiry(Some(Expiry::AtDateTime(to_datetime(expires_at))));
+        session.insert(KEY, &data).await?;
+        timing
+            .measure(
+                "store",
+                "device touch",
+                devices::touch_session(&state.db, &data.device_id, now, expires_at),
+            )
+            .await?;
+    }
+    Ok(SessionAuth {
+        user: AuthUser {
+            id: data.user_id,
+            username: data.username.clone(),
+        },
+        data,
+        session,
+        idle_timeout: ms(idle),
+    })
+}
+
+/// Starts a session for `user` on this request's session handle.
+///
+/// The id is always replaced: whatever id the browser sent before (one an attacker planted,
+/// or an earlier login's) is deleted from the store and never becomes a logged-in session.
+pub async fn login(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    if let Some(previous) = session.get::<SessionData>(KEY).await? {
+        devices::delete_session_device(&state.db, &previous.device_id).await?;
+    }
+    session.cycle_id().await?;
+    let now = state.clock.now_ms();
+    let config = &state.config.session;
+    let data = SessionData {
+        user_id: user.id,
+        username: user.username.clone(),
+        device_id: new_handle(),
+        created_at: now,
+        last_seen_at: now,
+        absolute_expires_at: now + ms(config.absolute_timeout),
+    };
+    let expires_at = idle_expiry(&data, ms(config.idle_timeout));
+    session.set_expiry(Some(Expiry::AtDateTime(to_datetime(expires_at))));
+    session.insert(KEY, &data).await?;
+    // Save now (not at the end of the request) so the new id exists for the device index.
+    session.save().await?;
+    let session_id = session
+        .id()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("saved session has no id")))?;
+    devices::insert_session_device(
+        &state.db,
+        &data,
+        &session_id.to_string(),
+        expires_at,
+        client,
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        now,
+        Some(user.id),
+        "login_succeeded",
+        Some("session"),
+        &data.device_id,
+    )
+    .await;
+    tracing::info!(user_id = user.id, device = %data.device_id, "session login");
+    Ok(())
+}
+
+/// Ends the request's session, if it has one: store record, device entry and cookie.
+pub async fn logout(state: &AppState, session: &Session) -> Result<(), ApiError> {
+    if let Some(data) = session.get::<SessionData>(KEY).await? {
+        end(state, session, &data).await?;
+        audit::record(
+            &state.db,
+            state.clock.now_ms(),
+            Some(data.user_id),
+            "logout",
+            Some("session"),
+            &data.device_id,
+        )
+        .await;
+        tracing::info!(user_id = data.user_id, device = %data.device_id, "session logout");
+    } else {
+        session.flush().await?;
+    }
+    Ok(())
+}
+
+/// Deletes the session everywhere; the layer then clears the cookie.
+async fn end(state: &AppState, session: &Session, data: &SessionData) -> Result<(), ApiError> {
+    devices::delete_session_device(&state.db, &data.device_id).await?;
+    session.flush().await?;
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! authlab's server: an axum app serving the Leptos UI and the JSON API, with cookie-session
+//! and bearer-token authentication side by side.
+
+pub mod accounts;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cleanup;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod csrf;
+pub mod db;
+pub mod devices;
+pub mod error;
+pub mod password;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod throttle;
+pub mod timing;
+pub mod ui;

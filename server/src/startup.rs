@@ -1,0 +1,200 @@
+//! Building the application: state, router, listener.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::{App, shell};
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderValue, Request, StatusCode, header},
+    middleware,
+    response::Response,
+};
+use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tracing::Span;
+
+use crate::{
+    api,
+    auth::{bearer::AccessTokens, refresh::RefreshTokens, session_store::RevocableStore},
+    cleanup,
+    clock::{Clock, SystemClock},
+    config::Config,
+    csrf, db,
+    password::PasswordHasher,
+    settings::Settings,
+    state::AppState,
+    throttle::LoginThrottle,
+    timing, ui,
+};
+
+/// The session cookie's name. With `Secure` it takes the `__Host-` prefix, which makes the
+/// browser refuse it unless it is also `Path=/` with no `Domain` — it cannot be planted by a
+/// sibling subdomain.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-authlab_session"
+    } else {
+        "authlab_session"
+    }
+}
+
+/// Builds the shared state: opens and migrates the database, starts the hashing threads.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let (db, store) = db::connect(&config.database_url).await?;
+    let hasher = PasswordHasher::start(config.password_hash_threads)?;
+    let leptos = LeptosOptions::builder()
+        .output_name(config.output_name.clone())
+        .site_root(config.site_root.clone())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .build();
+    Ok(AppState {
+        session_store: RevocableStore::new(store, db.clone()),
+        db,
+        clock,
+        hasher,
+        throttle: Arc::new(LoginThrottle::new(&config.throttle)),
+        access_tokens: Arc::new(AccessTokens::new(&config.token)),
+        refresh_tokens: Arc::new(RefreshTokens::new(&config.token)),
+        settings: Arc::new(Settings::new(&config)),
+        leptos,
+        config: Arc::new(config),
+    })
+}
+
+/// The whole app as one router: JSON API, server functions, pages, static files.
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
+    let sessions = SessionManagerLayer::new(state.session_store.clone())
+        .with_name(session_cookie_name(config.session.cookie_secure))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.session.cookie_secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::HOUR),
+        ));
+
+    let port = ui::port(state.clone());
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos.clone();
+
+    Router::new()
+        .merge(api::routes())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(port.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
+        .layer(sessions)
+        .layer(middleware::map_response(no_store_for_api))
+        .layer(middleware::from_fn(timing::server_timing))
+        .layer(
+            TraceLayer::new_for_http()
+                // Method and path only: a query string could carry a token.
+                .make_span_with(|req: &Request<Body>| {
+                    tracing::info_span!("request", method = %req.method(), path = req.uri().path())
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _span: &Span| {
+                    tracing::debug!(status = res.status().as_u16(), ?latency, "response");
+                }),
+        )
+        .with_state(state)
+}
+
+/// API answers are about credentials and users: never cache them.
+async fn no_store_for_api(mut res: Response) -> Response {
+    if res.headers().get(header::CONTENT_TYPE).is_some_and(|ct| {
+        ct.to_str()
+            .is_ok_and(|ct| ct.starts_with("application/json"))
+    }) || res.status() == StatusCode::NO_CONTENT
+    {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// A built, bound application, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the state and binds `LEPTOS_SITE_ADDR` (port 0 picks a free one).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Application::build`], with a chosen clock (tests).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let addr = config.site_addr;
+        let state = build_state(config, clock).await?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The shared state (tests inspect the database through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped, with background cleanup running.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        cleanup::spawn(self.state.clone());
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            term.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

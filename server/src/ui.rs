@@ -1,0 +1,160 @@
+//! The server side of the UI: the [`AuthPort`] the server functions call, and the Leptos
+//! context it travels in.
+//!
+//! Each method authenticates exactly as the JSON API does (same extractor, same services), so
+//! the UI and curl see the same behaviour.
+
+use std::sync::Arc;
+
+use app::{
+    error::AppError,
+    port::{AuthPort, SharedPort},
+    wire::{Credentials, DeviceList, Me, RefreshRequest, Revoked, TokenPair, UserView},
+};
+use async_trait::async_trait;
+use axum::{extract::FromRequestParts, http::request::Parts};
+use tower_cookies::Cookies;
+use tower_sessions::Session;
+
+use crate::{
+    accounts,
+    auth::{
+        Authentication, session,
+        tokens::{self, RefreshDelivery},
+    },
+    client::ClientInfo,
+    devices,
+    error::ApiError,
+    state::AppState,
+};
+
+/// The port handed to the server functions.
+pub fn port(state: AppState) -> SharedPort {
+    Arc::new(UiPort(state))
+}
+
+struct UiPort(AppState);
+
+fn fail(err: ApiError) -> AppError {
+    err.into_app_error()
+}
+
+/// Something the middleware put in the request's extensions.
+fn extension<T: Clone + Send + Sync + 'static>(req: &Parts) -> Result<T, AppError> {
+    req.extensions.get::<T>().cloned().ok_or_else(|| {
+        fail(ApiError::Internal(anyhow::anyhow!(
+            "missing request extension {}",
+            std::any::type_name::<T>()
+        )))
+    })
+}
+
+impl UiPort {
+    async fn auth(&self, req: &Parts) -> Result<Authentication, AppError> {
+        let mut parts = req.clone();
+        Authentication::from_request_parts(&mut parts, &self.0)
+            .await
+            .map_err(fail)
+    }
+
+    async fn client(&self, req: &Parts) -> ClientInfo {
+        let mut parts = req.clone();
+        match ClientInfo::from_request_parts(&mut parts, &self.0).await {
+            Ok(client) => client,
+            Err(never) => match never {},
+        }
+    }
+}
+
+#[async_trait]
+impl AuthPort for UiPort {
+    async fn register(&self, _req: &Parts, creds: Credentials) -> Result<UserView, AppError> {
+        accounts::register(&self.0, creds)
+            .await
+            .map(Into::into)
+            .map_err(fail)
+    }
+
+    async fn session_login(&self, req: &Parts, creds: Credentials) -> Result<UserView, AppError> {
+        let session = extension::<Session>(req)?;
+        let client = self.client(req).await;
+        let user = accounts::check_password(&self.0, &client, creds, "session")
+            .await
+            .map_err(fail)?;
+        session::login(&self.0, &session, &user, &client)
+            .await
+            .map_err(fail)?;
+        Ok(user.into())
+    }
+
+    async fn session_logout(&self, req: &Parts) -> Result<(), AppError> {
+        let session = extension::<Session>(req)?;
+        session::logout(&self.0, &session).await.map_err(fail)
+    }
+
+    async fn token_login(
+        &self,
+        req: &Parts,
+        creds: Credentials,
+        refresh_in_cookie: bool,
+    ) -> Result<TokenPair, AppError> {
+        let cookies = extension::<Cookies>(req)?;
+        let client = self.client(req).await;
+        let delivery = if refresh_in_cookie {
+            RefreshDelivery::Cookie
+        } else {
+            RefreshDelivery::Body
+        };
+        tokens::login(&self.0, &client, Some(&cookies), creds, delivery)
+            .await
+            .map_err(fail)
+    }
+
+    async fn token_refresh(
+        &self,
+        req: &Parts,
+        body: RefreshRequest,
+    ) -> Result<TokenPair, AppError> {
+        let cookies = extension::<Cookies>(req)?;
+        tokens::refresh(&self.0, Some(&cookies), body)
+            .await
+            .map_err(fail)
+    }
+
+    async fn token_logout(&self, req: &Parts, body: RefreshRequest) -> Result<(), AppError> {
+        let cookies = extension::<Cookies>(req)?;
+        tokens::logout(&self.0, Some(&cookies), body)
+            .await
+            .map_err(fail)
+    }
+
+    async fn me(&self, req: &Parts) -> Result<Me, AppError> {
+        Ok(self.auth(req).await?.me())
+    }
+
+    async fn devices(&self, req: &Parts) -> Result<DeviceList, AppError> {
+        let auth = self.auth(req).await?;
+        devices::list(&self.0, &auth).await.map_err(fail)
+    }
+
+    async fn revoke_device(&self, req: &Parts, id: String) -> Result<(), AppError> {
+        let auth = self.auth(req).await?;
+        devices::revoke(&self.0, &auth, &id).await.map_err(fail)
+    }
+
+    async fn revoke_other_devices(&self, req: &Parts) -> Result<Revoked, AppError> {
+        let auth = self.auth(req).await?;
+        let revoked = devices::revoke_all(&self.0, &auth, false)
+            .await
+            .map_err(fail)?;
+        Ok(Revoked { revoked })
+    }
+
+    async fn logout_everywhere(&self, req: &Parts) -> Result<Revoked, AppError> {
+        let auth = self.auth(req).await?;
+        let revoked = devices::revoke_all(&self.0, &auth, true)
+            .await
+            .map_err(fail)?;
+        Ok(Revoked { revoked })
+    }
+}

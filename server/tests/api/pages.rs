@@ -1,0 +1,140 @@
+//! Server-rendered pages: what the HTML contains before any JavaScript runs.
+
+use reqwest::{StatusCode, header};
+
+use crate::helpers::{PASSWORD, SendOk, SessionClient, spawn_app};
+
+/// A client that asks for HTML, as a browser navigating does.
+fn html_client() -> reqwest::Client {
+    let mut headers = header::HeaderMap::new();
+    headers.insert(header::ACCEPT, "text/html".parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_root_redirects_to_session_mode() {
+    let app = spawn_app().await;
+    let res = html_client().get(app.url("/")).send_ok().await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()[header::LOCATION], "/session");
+}
+
+#[tokio::test]
+async fn session_mode_renders_the_logged_in_profile_on_the_server() {
+    let app = spawn_app().await;
+    let client: SessionClient = app.user("alice").await;
+    let res = client.http.get(app.url("/session/profile")).send_ok().await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-testid="profile-username">alice<"#),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_protected_session_page_redirects_anonymous_visitors_to_login() {
+    let app = spawn_app().await;
+    let res = html_client()
+        .get(app.url("/session/devices"))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        "/session/login?next=/session/devices"
+    );
+}
+
+#[tokio::test]
+async fn token_mode_renders_an_anonymous_shell_even_for_a_logged_in_browser() {
+    let app = spawn_app().await;
+    let client: SessionClient = app.user("alice").await;
+    let res = client.http.get(app.url("/token/profile")).send_ok().await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"data-testid="loading""#), "{html}");
+    assert!(
+        !html.contains(">alice<"),
+        "the server cannot know the token user"
+    );
+}
+
+#[tokio::test]
+async fn session_login_works_as_a_plain_html_form() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let browser = html_client();
+    let res = browser
+        .post(app.url("/api/fn/session_login"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::ORIGIN, &app.address)
+        .header(header::REFERER, app.url("/session/login"))
+        .form(&[("username", "alice"), ("password", PASSWORD), ("next", "")])
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()[header::LOCATION], "/session/profile");
+    let profile = browser.get(app.url("/session/profile")).send_ok().await;
+    assert!(profile.text().await.unwrap().contains(">alice<"));
+}
+
+#[tokio::test]
+async fn a_failed_html_form_login_returns_to_the_form_with_the_error() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let browser = html_client();
+    let res = browser
+        .post(app.url("/api/fn/session_login"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::ORIGIN, &app.address)
+        .header(header::REFERER, app.url("/session/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "wrong password"),
+            ("next", ""),
+        ])
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&app.url("/session/login?"))
+            || location.starts_with("/session/login?"),
+        "{location}"
+    );
+    let page = browser
+        .get(if location.starts_with('/') {
+            app.url(&location)
+        } else {
+            location
+        })
+        .send_ok()
+        .await;
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Wrong username or password."), "{html}");
+}
+
+#[tokio::test]
+async fn server_functions_fail_with_real_statuses() {
+    let app = spawn_app().await;
+    // As the WASM client calls it (it does not ask for HTML).
+    let res = app.anonymous().get(app.url("/api/fn/me")).send_ok().await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["error"], "unauthenticated");
+    assert_eq!(err["status"], 401);
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_404() {
+    let app = spawn_app().await;
+    let res = html_client().get(app.url("/session/nope")).send_ok().await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
