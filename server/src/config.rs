@@ -76,6 +76,10 @@ pub struct SessionConfig {
     pub cookie_secure: bool,
     /// `SESSION_CLEANUP_INTERVAL_SECS` (default 60): how often expired sessions are deleted.
     pub cleanup_interval: Duration,
+    /// `SESSION_CACHE_SECS` (default 5): how long a session read from the database is trusted
+    /// from memory. Revocation on this server is immediate regardless; with several servers
+    /// sharing the database this bounds how late another server notices. 0 turns it off.
+    pub cache_for: Duration,
 }
 
 /// Bearer-token settings.
@@ -258,6 +262,7 @@ impl Config {
                 absolute_timeout,
                 cookie_secure,
                 cleanup_interval: secs(src, "SESSION_CLEANUP_INTERVAL_SECS", "60")?,
+                cache_for: secs(src, "SESSION_CACHE_SECS", "5")?,
             },
             token: TokenConfig {
                 jwt_secret,

@@ -54,7 +54,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .site_addr(config.site_addr)
         .build();
     Ok(AppState {
-        session_store: RevocableStore::new(store, db.clone()),
+        session_store: RevocableStore::new(store, db.clone(), config.session.cache_for),
         db,
         clock,
         hasher,

@@ -1,12 +1,29 @@
-//! The session store: tower-sessions' SQLite store, with one rule changed.
+//! The session store: tower-sessions' SQLite store, with two changes.
 //!
-//! The stock `save` is an upsert. That opens a lost-update race: a request that loaded session
-//! B and refreshed its idle expiry writes B back at the end of the request, so if the user
-//! revoked B in the meantime, B comes back to life. Here `save` only *updates* an existing
-//! record; a revoked (deleted) session stays deleted. New sessions still go through `create`.
+//! **Saving never resurrects.** The stock `save` is an upsert. That opens a lost-update race: a
+//! request that loaded session B and refreshed its idle expiry writes B back at the end of the
+//! request, so if the user revoked B in the meantime, B comes back to life. Here `save` only
+//! *updates* an existing record; a revoked (deleted) session stays deleted. New sessions still go
+//! through `create`.
+//!
+//! **Reads are cached.** Every cookie-authenticated request loads its session; going to SQLite
+//! each time costs more than everything else the request does. Records are kept in memory after
+//! the first load. The database stays the source of truth, and the cache never outlives it:
+//! deleting a session leaves a *tombstone* that any racing load or save must respect, so
+//! revocation on this server is immediate. Other servers sharing the database would trust their
+//! own cached copy for at most `SESSION_CACHE_SECS` (0 turns the cache off) — the bound on how
+//! late a revocation reaches them.
+
+use std::{
+    collections::HashMap,
+    hash::{BuildHasher, RandomState},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
+use time::OffsetDateTime;
 use tower_sessions::{
     SessionStore,
     session::{Id, Record},
@@ -14,27 +31,101 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::SqliteStore;
 
-/// [`SqliteStore`] whose `save` never resurrects a deleted session.
+/// The table the inner store created (its default name).
+const TABLE: &str = "tower_sessions";
+/// Independent locks, so concurrent requests rarely wait for each other.
+const SHARDS: usize = 16;
+/// Entries per shard before expired ones are swept (and, if still full, the shard is emptied).
+const SHARD_CAPACITY: usize = 8_192;
+/// How long a tombstone outlives the delete that wrote it (covers any in-flight race).
+const TOMBSTONE_LIFETIME: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+enum Entry {
+    /// A record as last read from or written to the database, and when that was.
+    Live {
+        record: Record,
+        cached_at: OffsetDateTime,
+    },
+    /// Deleted at this time: loads answer "no session" and racing writes are ignored.
+    Gone { until: OffsetDateTime },
+}
+
+/// [`SqliteStore`] whose `save` never resurrects a deleted session, with a read cache.
+/// Cheap to clone: clones share the cache.
 #[derive(Debug, Clone)]
 pub struct RevocableStore {
     inner: SqliteStore,
     pool: SqlitePool,
+    cache_for: Option<time::Duration>,
+    shards: Arc<[Mutex<HashMap<Id, Entry>>]>,
+    hasher: RandomState,
 }
 
-/// The table the inner store created (its default name).
-const TABLE: &str = "tower_sessions";
-
 impl RevocableStore {
-    /// Wraps the store that uses `pool`.
-    pub fn new(inner: SqliteStore, pool: SqlitePool) -> Self {
-        Self { inner, pool }
+    /// Wraps the store that uses `pool`; `cache_for` zero turns the read cache off.
+    pub fn new(inner: SqliteStore, pool: SqlitePool, cache_for: Duration) -> Self {
+        Self {
+            inner,
+            pool,
+            cache_for: (!cache_for.is_zero())
+                .then(|| time::Duration::try_from(cache_for).unwrap_or(time::Duration::MINUTE)),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+        }
     }
+
+    fn with_shard<T>(&self, id: &Id, f: impl FnOnce(&mut HashMap<Id, Entry>) -> T) -> Option<T> {
+        if self.cache_for.is_none() {
+            return None;
+        }
+        let index = (self.hasher.hash_one(id) as usize) % SHARDS;
+        let mut shard = self.shards[index].lock().ok()?;
+        if shard.len() >= SHARD_CAPACITY {
+            let now = OffsetDateTime::now_utc();
+            shard.retain(|_, e| match e {
+                Entry::Live { record, .. } => record.expiry_date > now,
+                Entry::Gone { until } => *until > now,
+            });
+            if shard.len() >= SHARD_CAPACITY {
+                shard.clear();
+            }
+        }
+        Some(f(&mut shard))
+    }
+
+    /// Caches a record unless a delete got there first.
+    fn remember(&self, record: &Record) {
+        let now = OffsetDateTime::now_utc();
+        self.with_shard(&record.id, |shard| {
+            let deleted =
+                matches!(shard.get(&record.id), Some(Entry::Gone { until }) if *until > now);
+            if !deleted {
+                shard.insert(
+                    record.id,
+                    Entry::Live {
+                        record: record.clone(),
+                        cached_at: now,
+                    },
+                );
+            }
+        });
+    }
+}
+
+/// What the cache knows about an id.
+enum Cached {
+    Hit(Record),
+    Deleted,
+    Miss,
 }
 
 #[async_trait]
 impl SessionStore for RevocableStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.inner.create(record).await
+        self.inner.create(record).await?;
+        self.remember(record);
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
@@ -42,7 +133,7 @@ impl SessionStore for RevocableStore {
         // below round-trips through both.
         let data =
             rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        sqlx::query(&format!(
+        let updated = sqlx::query(&format!(
             "update {TABLE} set data = ?, expiry_date = ? where id = ?"
         ))
         .bind(data)
@@ -52,15 +143,57 @@ impl SessionStore for RevocableStore {
         .await
         .map_err(|e| session_store::Error::Backend(e.to_string()))?;
         // Zero rows updated means the session was revoked or expired meanwhile: leave it dead.
+        if updated.rows_affected() == 1 {
+            self.remember(record);
+        }
         Ok(())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        self.inner.load(session_id).await
+        let now = OffsetDateTime::now_utc();
+        let cache_for = self.cache_for.unwrap_or(time::Duration::ZERO);
+        let cached = self
+            .with_shard(session_id, |shard| match shard.get(session_id) {
+                Some(Entry::Live { record, cached_at })
+                    if record.expiry_date > now && now - *cached_at < cache_for =>
+                {
+                    Cached::Hit(record.clone())
+                }
+                Some(Entry::Gone { until }) if *until > now => Cached::Deleted,
+                Some(_) => {
+                    shard.remove(session_id);
+                    Cached::Miss
+                }
+                None => Cached::Miss,
+            })
+            .unwrap_or(Cached::Miss);
+        match cached {
+            Cached::Hit(record) => Ok(Some(record)),
+            Cached::Deleted => Ok(None),
+            Cached::Miss => {
+                let loaded = self.inner.load(session_id).await?;
+                if let Some(record) = &loaded {
+                    self.remember(record);
+                }
+                // A delete that raced this read wins.
+                let deleted = self
+                    .with_shard(session_id, |shard| {
+                        matches!(shard.get(session_id), Some(Entry::Gone { until }) if *until > now)
+                    })
+                    .unwrap_or(false);
+                Ok(if deleted { None } else { loaded })
+            }
+        }
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        self.inner.delete(session_id).await
+        self.inner.delete(session_id).await?;
+        let until = OffsetDateTime::now_utc()
+            + time::Duration::try_from(TOMBSTONE_LIFETIME).unwrap_or(time::Duration::MINUTE);
+        self.with_shard(session_id, |shard| {
+            shard.insert(*session_id, Entry::Gone { until });
+        });
+        Ok(())
     }
 }
 
@@ -79,7 +212,7 @@ mod tests {
 
     use super::*;
 
-    async fn store() -> RevocableStore {
+    async fn store(cache: std::time::Duration) -> RevocableStore {
         // One connection: every connection to `:memory:` is a different database.
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
@@ -88,7 +221,7 @@ mod tests {
             .unwrap();
         let inner = SqliteStore::new(pool.clone());
         inner.migrate().await.unwrap();
-        RevocableStore::new(inner, pool)
+        RevocableStore::new(inner, pool, cache)
     }
 
     fn record() -> Record {
@@ -99,24 +232,47 @@ mod tests {
         }
     }
 
+    const CACHED: std::time::Duration = std::time::Duration::from_secs(5);
+    const UNCACHED: std::time::Duration = std::time::Duration::ZERO;
+
     #[tokio::test]
     async fn saving_a_live_session_updates_it_readably() {
-        let store = store().await;
-        let mut rec = record();
-        store.create(&mut rec).await.unwrap();
-        rec.data.insert("k".into(), serde_json::json!(2));
-        store.save(&rec).await.unwrap();
-        let loaded = store.load(&rec.id).await.unwrap().unwrap();
-        assert_eq!(loaded.data["k"], 2);
+        for cache in [CACHED, UNCACHED] {
+            let store = store(cache).await;
+            let mut rec = record();
+            store.create(&mut rec).await.unwrap();
+            rec.data.insert("k".into(), serde_json::json!(2));
+            store.save(&rec).await.unwrap();
+            let loaded = store.load(&rec.id).await.unwrap().unwrap();
+            assert_eq!(loaded.data["k"], 2);
+            // And the database itself has it (not just the cache).
+            let fresh = store.inner.load(&rec.id).await.unwrap().unwrap();
+            assert_eq!(fresh.data["k"], 2);
+        }
     }
 
     #[tokio::test]
     async fn saving_a_deleted_session_does_not_bring_it_back() {
-        let store = store().await;
+        for cache in [CACHED, UNCACHED] {
+            let store = store(cache).await;
+            let mut rec = record();
+            store.create(&mut rec).await.unwrap();
+            store.load(&rec.id).await.unwrap();
+            store.delete(&rec.id).await.unwrap();
+            store.save(&rec).await.unwrap();
+            assert!(store.load(&rec.id).await.unwrap().is_none());
+            assert!(store.inner.load(&rec.id).await.unwrap().is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_deleted_behind_the_cache_is_seen_after_the_cache_age() {
+        let store = store(std::time::Duration::from_millis(50)).await;
         let mut rec = record();
         store.create(&mut rec).await.unwrap();
-        store.delete(&rec.id).await.unwrap();
-        store.save(&rec).await.unwrap();
+        // Another server deletes it directly in the shared database.
+        store.inner.delete(&rec.id).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
         assert!(store.load(&rec.id).await.unwrap().is_none());
     }
 }

@@ -228,8 +228,9 @@ async fn the_cleanup_task_removes_expired_sessions_from_the_store() {
     let app = spawn_app_with(short_lifetimes(1, 3600)).await;
     let _client: SessionClient = app.user("alice").await;
     assert_eq!(app.count("select count(*) from tower_sessions").await, 1);
-    // The store's own expiry is wall-clock time: wait it out (one second).
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The store's own expiry is wall-clock time, compared by SQLite at one-second resolution:
+    // wait out the one-second lifetime plus that resolution.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     app.advance(Duration::from_secs(2));
     server::cleanup::run_once(&app.state).await.unwrap();
     assert_eq!(app.count("select count(*) from tower_sessions").await, 0);
