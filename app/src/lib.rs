@@ -9,6 +9,7 @@ pub mod components;
 pub mod error;
 pub mod fns;
 pub mod format;
+pub mod lab;
 pub mod mode;
 pub mod pages;
 #[cfg(feature = "ssr")]

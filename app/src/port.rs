@@ -13,7 +13,12 @@ use leptos::prelude::use_context;
 
 use crate::{
     error::AppError,
-    wire::{Credentials, DeviceList, Me, RefreshRequest, Revoked, TokenPair, UserView},
+    lab::{
+        CompareAction, CsrfEvent, LabSettings, Pane, PaneResult, Report, ServerView, TokenCheck,
+    },
+    wire::{
+        Credentials, DeviceList, Me, Note, NoteList, RefreshRequest, Revoked, TokenPair, UserView,
+    },
 };
 
 /// The server-side operations behind the UI's server functions.
@@ -51,6 +56,35 @@ pub trait AuthPort: Send + Sync + 'static {
     async fn revoke_other_devices(&self, req: &Parts) -> Result<Revoked, AppError>;
     /// Ends every device of the caller, the current one included.
     async fn logout_everywhere(&self, req: &Parts) -> Result<Revoked, AppError>;
+    /// The caller's latest notes.
+    async fn list_notes(&self, req: &Parts) -> Result<NoteList, AppError>;
+    /// Writes a note as the caller.
+    async fn add_note(&self, req: &Parts, text: String) -> Result<Note, AppError>;
+
+    /// The lab's switches.
+    async fn lab_settings(&self, req: &Parts) -> Result<LabSettings, AppError>;
+    /// Changes the lab's switches (lab configuration only).
+    async fn set_lab_settings(
+        &self,
+        req: &Parts,
+        settings: LabSettings,
+    ) -> Result<LabSettings, AppError>;
+    /// Runs a server-side experiment.
+    async fn run_experiment(&self, req: &Parts, id: String) -> Result<Report, AppError>;
+    /// One action of one pane of the compare view.
+    async fn compare(
+        &self,
+        req: &Parts,
+        board: String,
+        pane: Pane,
+        action: CompareAction,
+    ) -> Result<PaneResult, AppError>;
+    /// What the server keeps about the caller.
+    async fn server_view(&self, req: &Parts) -> Result<ServerView, AppError>;
+    /// Checks a token as `/api/me` would.
+    async fn verify_token(&self, req: &Parts, token: String) -> Result<TokenCheck, AppError>;
+    /// Cross-site requests refused since `since` (Unix ms).
+    async fn csrf_events(&self, req: &Parts, since: i64) -> Result<Vec<CsrfEvent>, AppError>;
 }
 
 /// How the port is stored in Leptos context.

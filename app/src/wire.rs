@@ -97,16 +97,28 @@ pub enum AuthInfo {
     Session(SessionInfo),
     /// A JWT access token in the `Authorization` header.
     Bearer(BearerInfo),
+    /// An opaque database token (`Authorization: Token ...`), looked up on every request.
+    Opaque(OpaqueInfo),
 }
 
 impl AuthInfo {
-    /// `"session"` or `"bearer"`.
+    /// `"session"`, `"bearer"` or `"opaque"`.
     pub fn mode(&self) -> &'static str {
         match self {
             Self::Session(_) => "session",
             Self::Bearer(_) => "bearer",
+            Self::Opaque(_) => "opaque",
         }
     }
+}
+
+/// Opaque-token details. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpaqueInfo {
+    /// The token's public handle (its device id).
+    pub handle: String,
+    /// When it was issued.
+    pub created_at: i64,
 }
 
 /// Session-mode details. Times are Unix milliseconds.
@@ -133,6 +145,8 @@ pub struct BearerInfo {
     pub expires_at: i64,
     /// Whether the server confirmed the family is still alive (strict mode).
     pub strict: bool,
+    /// The token's scope, e.g. `read write` or `read`.
+    pub scope: String,
 }
 
 /// One place a user is logged in: a cookie session or a refresh-token family.
@@ -164,6 +178,8 @@ pub enum DeviceKind {
     Session,
     /// A refresh-token family.
     Token,
+    /// An opaque database token.
+    Opaque,
 }
 
 /// `GET /api/devices`.
@@ -178,6 +194,48 @@ pub struct DeviceList {
 pub struct Revoked {
     /// Number of sessions and token families revoked.
     pub revoked: u64,
+}
+
+/// A note: something a logged-in user can write (the lab's state-changing request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// Database id.
+    pub id: i64,
+    /// The text.
+    pub text: String,
+    /// Which credential wrote it: `session`, `bearer` or `opaque`.
+    pub via: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// `GET /api/notes`: the caller's latest notes, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteList {
+    /// Up to 50 notes.
+    pub notes: Vec<Note>,
+}
+
+/// `POST /api/notes` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewNote {
+    /// 1 to 500 characters.
+    pub text: String,
+}
+
+/// `POST /api/opaque/login` answer (the style of Django REST framework's TokenAuthentication).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpaqueToken {
+    /// Random, opaque; send as `Authorization: Token <token>`.
+    pub token: String,
+    /// Always `Token`.
+    pub token_type: String,
+}
+
+impl fmt::Debug for OpaqueToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpaqueToken").finish_non_exhaustive()
+    }
 }
 
 /// A problem with one input field.

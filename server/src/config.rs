@@ -61,6 +61,11 @@ pub struct Config {
     /// `LAB_SWITCHES`: allow the lab's demo switches (defences off, strict mode, ...).
     /// Default on in development, forced off in production.
     pub lab_switches: bool,
+    /// `LAB_ATTACKER_ADDR`: where the lab serves its "attacker" page for the CSRF experiment:
+    /// another port of the same host, i.e. another origin (default: the site's port + 10).
+    pub lab_attacker_addr: SocketAddr,
+    /// `SINGLE_SESSION` (default false): a new login ends the user's other logins (both modes).
+    pub single_session: bool,
 }
 
 /// Cookie-session settings.
@@ -244,6 +249,21 @@ impl Config {
                 None => true,
             };
 
+        let default_attacker = SocketAddr::new(
+            site_addr.ip(),
+            if site_addr.port() == 0 {
+                0
+            } else {
+                site_addr.port().saturating_add(10)
+            },
+        )
+        .to_string();
+        let lab_attacker_addr = parse(src, "LAB_ATTACKER_ADDR", &default_attacker)?;
+        let single_session = match src.get("SINGLE_SESSION") {
+            Some(v) => parse_bool("SINGLE_SESSION", &v)?,
+            None => false,
+        };
+
         Ok(Self {
             profile,
             site_addr,
@@ -288,6 +308,8 @@ impl Config {
             trusted_proxies,
             password_hash_threads,
             lab_switches,
+            lab_attacker_addr,
+            single_session,
         })
     }
 

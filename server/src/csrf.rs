@@ -39,6 +39,20 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         )
     {
         tracing::warn!(path = req.uri().path(), reason = %err, "refused a cross-site request");
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        state.lab.record_csrf(app::lab::CsrfEvent {
+            at: state.clock.now_ms(),
+            path: req.uri().path().to_owned(),
+            origin: header("origin"),
+            fetch_site: header("sec-fetch-site"),
+            reason: err.message(),
+        });
         return err.into_response();
     }
     next.run(req).await

@@ -14,7 +14,7 @@ use tower_sessions::{SessionStore, session::Id};
 
 use crate::{
     audit,
-    auth::{Authentication, session::SessionData},
+    auth::{Authentication, opaque, scope, session::SessionData},
     client::ClientInfo,
     clock::Millis,
     error::ApiError,
@@ -99,6 +99,11 @@ pub async fn list(state: &AppState, auth: &Authentication) -> Result<DeviceList,
            join refresh_tokens t on t.family_id = f.id and t.used_at is null
           where f.user_id = ?1 and f.revoked_at is null
             and f.absolute_expires_at > ?2 and t.idle_expires_at > ?2
+         union all
+         select handle as id, 'opaque' as kind, created_at, created_at as last_seen_at,
+                9223372036854775807 as expires_at, user_agent, ip
+           from opaque_tokens
+          where user_id = ?1
          order by created_at desc",
     )
     .bind(auth.user().id)
@@ -111,10 +116,10 @@ pub async fn list(state: &AppState, auth: &Authentication) -> Result<DeviceList,
             .into_iter()
             .map(|r| Device {
                 current: r.id == current,
-                kind: if r.kind == "session" {
-                    DeviceKind::Session
-                } else {
-                    DeviceKind::Token
+                kind: match r.kind.as_str() {
+                    "session" => DeviceKind::Session,
+                    "token" => DeviceKind::Token,
+                    _ => DeviceKind::Opaque,
                 },
                 id: r.id,
                 created_at: r.created_at,
@@ -129,9 +134,10 @@ pub async fn list(state: &AppState, auth: &Authentication) -> Result<DeviceList,
 
 /// Ends one of the caller's devices. 404 if it is not theirs (or already gone).
 pub async fn revoke(state: &AppState, auth: &Authentication, id: &str) -> Result<(), ApiError> {
+    auth.require_scope(scope::WRITE)?;
     let user_id = auth.user().id;
     let ended = if let Some(session_id) = session_id_of(&state.db, user_id, id).await? {
-        end_session(state, auth, id, &session_id).await?;
+        end_session(state, Some(auth), id, &session_id).await?;
         true
     } else {
         state
@@ -144,6 +150,7 @@ pub async fn revoke(state: &AppState, auth: &Authentication, id: &str) -> Result
                 state.clock.now_ms(),
             )
             .await?
+            || opaque::revoke(&state.db, user_id, id).await?
     };
     if !ended {
         return Err(ApiError::NotFound);
@@ -167,19 +174,70 @@ pub async fn revoke_all(
     auth: &Authentication,
     including_current: bool,
 ) -> Result<u64, ApiError> {
+    auth.require_scope(scope::WRITE)?;
     let user_id = auth.user().id;
-    let current = auth.device_id();
+    let keep = (!including_current).then(|| auth.device_id());
+    let count = end_all(state, user_id, keep, Some(auth), "revoked_by_user").await?;
+    let kind = if including_current {
+        "logout_everywhere"
+    } else {
+        "revoked_others"
+    };
+    audit::record(
+        &state.db,
+        state.clock.now_ms(),
+        Some(user_id),
+        kind,
+        None,
+        "",
+    )
+    .await;
+    tracing::info!(user_id, count, kind, "devices revoked");
+    Ok(count)
+}
+
+/// The single-session policy: when it is on, a new login first ends every other login of the
+/// user, in every mode. (Access tokens already issued live on until they expire unless strict
+/// checking is on — the same stateless trade-off as logout.)
+pub async fn enforce_single_session(state: &AppState, user_id: i64) -> Result<(), ApiError> {
+    if !state.settings.single_session() {
+        return Ok(());
+    }
+    let count = end_all(state, user_id, None, None, "single_session").await?;
+    if count > 0 {
+        audit::record(
+            &state.db,
+            state.clock.now_ms(),
+            Some(user_id),
+            "single_session",
+            None,
+            &count.to_string(),
+        )
+        .await;
+        tracing::info!(user_id, count, "single-session policy ended older logins");
+    }
+    Ok(())
+}
+
+/// Ends all of a user's sessions, token families and opaque tokens, except `keep`.
+async fn end_all(
+    state: &AppState,
+    user_id: i64,
+    keep: Option<&str>,
+    caller: Option<&Authentication>,
+    reason: &str,
+) -> Result<u64, ApiError> {
     let now = state.clock.now_ms();
+    let mut count = 0;
     let sessions = sqlx::query_as::<_, (String, String)>(
         "select id, session_id from session_devices where user_id = ?",
     )
     .bind(user_id)
     .fetch_all(&state.db)
     .await?;
-    let mut count = 0;
     for (device_id, session_id) in sessions {
-        if including_current || device_id != current {
-            end_session(state, auth, &device_id, &session_id).await?;
+        if keep != Some(device_id.as_str()) {
+            end_session(state, caller, &device_id, &session_id).await?;
             count += 1;
         }
     }
@@ -190,22 +248,25 @@ pub async fn revoke_all(
     .fetch_all(&state.db)
     .await?;
     for family in families {
-        if (including_current || family != current)
+        if keep != Some(family.as_str())
             && state
                 .refresh_tokens
-                .revoke_family(&state.db, Some(user_id), &family, "revoked_by_user", now)
+                .revoke_family(&state.db, Some(user_id), &family, reason, now)
                 .await?
         {
             count += 1;
         }
     }
-    let kind = if including_current {
-        "logout_everywhere"
-    } else {
-        "revoked_others"
-    };
-    audit::record(&state.db, now, Some(user_id), kind, None, "").await;
-    tracing::info!(user_id, count, kind, "devices revoked");
+    let handles =
+        sqlx::query_scalar::<_, String>("select handle from opaque_tokens where user_id = ?")
+            .bind(user_id)
+            .fetch_all(&state.db)
+            .await?;
+    for handle in handles {
+        if keep != Some(handle.as_str()) && opaque::revoke(&state.db, user_id, &handle).await? {
+            count += 1;
+        }
+    }
     Ok(count)
 }
 
@@ -228,12 +289,12 @@ async fn session_id_of(
 /// the response clears the cookie.
 async fn end_session(
     state: &AppState,
-    auth: &Authentication,
+    caller: Option<&Authentication>,
     device_id: &str,
     session_id: &str,
 ) -> Result<(), ApiError> {
-    match auth {
-        Authentication::Session(own) if own.data.device_id == device_id => {
+    match caller {
+        Some(Authentication::Session(own)) if own.data.device_id == device_id => {
             own.session.flush().await?;
         }
         _ => {

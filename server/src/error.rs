@@ -49,6 +49,9 @@ pub enum ApiError {
     /// Authenticated but not allowed (403).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// The token's scope does not include what this endpoint needs (403, RFC 6750 §3.1).
+    #[error("insufficient scope: {0} needed")]
+    InsufficientScope(&'static str),
     /// Too many failures; try again after the given seconds (429).
     #[error("too many attempts")]
     Throttled {
@@ -83,7 +86,9 @@ impl ApiError {
             | Self::InvalidSession(_)
             | Self::InvalidToken(_)
             | Self::InvalidGrant(_) => StatusCode::UNAUTHORIZED,
-            Self::Csrf(_) | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Csrf(_) | Self::Forbidden(_) | Self::InsufficientScope(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -105,6 +110,7 @@ impl ApiError {
             Self::InvalidGrant(_) => "invalid_grant",
             Self::Csrf(_) => "csrf_rejected",
             Self::Forbidden(_) => "forbidden",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::Throttled { .. } => "too_many_attempts",
             Self::NotFound => "not_found",
             Self::BadRequest(_) => "bad_request",
@@ -128,6 +134,9 @@ impl ApiError {
             Self::InvalidGrant(why) => format!("The refresh token was refused: {why}."),
             Self::Csrf(why) => format!("Cross-site request refused: {why}."),
             Self::Forbidden(why) => format!("Not allowed: {why}."),
+            Self::InsufficientScope(scope) => {
+                format!("This token's scope does not include `{scope}`.")
+            }
             Self::Throttled { retry_after } => {
                 format!("Too many failed attempts. Try again in {retry_after} seconds.")
             }
@@ -146,6 +155,9 @@ impl ApiError {
         match self {
             Self::InvalidToken(why) => Some(format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{why}\""
+            )),
+            Self::InsufficientScope(scope) => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
             )),
             _ if self.status_code() == StatusCode::UNAUTHORIZED => {
                 Some(format!("Bearer realm=\"{REALM}\""))

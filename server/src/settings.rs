@@ -12,6 +12,7 @@ use crate::config::Config;
 pub struct Settings {
     strict_token_check: AtomicBool,
     csrf_protection: AtomicBool,
+    single_session: AtomicBool,
 }
 
 impl Settings {
@@ -20,6 +21,7 @@ impl Settings {
         Self {
             strict_token_check: AtomicBool::new(config.token.strict),
             csrf_protection: AtomicBool::new(true),
+            single_session: AtomicBool::new(config.single_session),
         }
     }
 
@@ -36,6 +38,16 @@ impl Settings {
     /// Whether the CSRF defences are on (always, unless a lab demo turned them off).
     pub fn csrf_protection(&self) -> bool {
         self.csrf_protection.load(Ordering::Relaxed)
+    }
+
+    /// Whether a new login ends the user's other sessions, token logins and opaque tokens.
+    pub fn single_session(&self) -> bool {
+        self.single_session.load(Ordering::Relaxed)
+    }
+
+    /// Turns the single-session policy on or off.
+    pub fn set_single_session(&self, on: bool) {
+        self.single_session.store(on, Ordering::Relaxed);
     }
 
     /// Turns the CSRF defences on or off (lab demo only).

@@ -24,7 +24,7 @@ use crate::{
     cleanup,
     clock::{Clock, SystemClock},
     config::Config,
-    csrf, db,
+    csrf, db, inspect, lab,
     password::PasswordHasher,
     settings::Settings,
     state::AppState,
@@ -62,6 +62,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         access_tokens: Arc::new(AccessTokens::new(&config.token)),
         refresh_tokens: Arc::new(RefreshTokens::new(&config.token)),
         settings: Arc::new(Settings::new(&config)),
+        lab: Arc::new(lab::LabState::default()),
         leptos,
         config: Arc::new(config),
     })
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(sessions)
         .layer(middleware::map_response(no_store_for_api))
+        .layer(middleware::from_fn(inspect::echo_credentials))
         .layer(middleware::from_fn(timing::server_timing))
         .layer(
             TraceLayer::new_for_http()
@@ -129,6 +131,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    attacker: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl Application {
@@ -144,11 +147,28 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
+        let local = listener.local_addr().context("reading the bound address")?;
+        let own_ip = if local.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            local.ip()
+        };
+        state
+            .lab
+            .set_self_url(format!("http://{}", SocketAddr::new(own_ip, local.port())));
+        let attacker = if state.config.lab_switches {
+            let (port, serve) = lab::attacker::bind(state.config.lab_attacker_addr).await?;
+            state.lab.set_attacker_port(port);
+            Some(Box::pin(serve) as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>)
+        } else {
+            None
+        };
         let router = router(state.clone());
         Ok(Self {
             listener,
             router,
             state,
+            attacker,
         })
     }
 
@@ -167,6 +187,9 @@ impl Application {
     /// Serves until the process is stopped, with background cleanup running.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         cleanup::spawn(self.state.clone());
+        if let Some(attacker) = self.attacker {
+            tokio::spawn(attacker);
+        }
         axum::serve(
             self.listener,
             self.router

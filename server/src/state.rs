@@ -10,6 +10,7 @@ use crate::{
     auth::{bearer::AccessTokens, refresh::RefreshTokens, session_store::RevocableStore},
     clock::Clock,
     config::Config,
+    lab::LabState,
     password::PasswordHasher,
     settings::Settings,
     throttle::LoginThrottle,
@@ -36,6 +37,8 @@ pub struct AppState {
     pub refresh_tokens: Arc<RefreshTokens>,
     /// Switches that can change at run time.
     pub settings: Arc<Settings>,
+    /// The lab's own state (its address, experiment lock, compare boards, CSRF log).
+    pub lab: Arc<LabState>,
     /// What Leptos needs to render pages and serve the site.
     pub leptos: LeptosOptions,
 }

@@ -8,8 +8,13 @@ use std::sync::Arc;
 
 use app::{
     error::AppError,
+    lab::{
+        CompareAction, CsrfEvent, LabSettings, Pane, PaneResult, Report, ServerView, TokenCheck,
+    },
     port::{AuthPort, SharedPort},
-    wire::{Credentials, DeviceList, Me, RefreshRequest, Revoked, TokenPair, UserView},
+    wire::{
+        Credentials, DeviceList, Me, Note, NoteList, RefreshRequest, Revoked, TokenPair, UserView,
+    },
 };
 use async_trait::async_trait;
 use axum::{extract::FromRequestParts, http::request::Parts};
@@ -20,11 +25,12 @@ use crate::{
     accounts,
     auth::{
         Authentication, session,
-        tokens::{self, RefreshDelivery},
+        tokens::{self, LoginOptions, RefreshDelivery},
     },
     client::ClientInfo,
     devices,
     error::ApiError,
+    lab, notes,
     state::AppState,
 };
 
@@ -81,7 +87,8 @@ impl AuthPort for UiPort {
         let user = accounts::check_password(&self.0, &client, creds, "session")
             .await
             .map_err(fail)?;
-        session::login(&self.0, &session, &user, &client)
+        let lifetimes = session::Lifetimes::configured(&self.0.config.session);
+        session::login(&self.0, &session, &user, &client, lifetimes)
             .await
             .map_err(fail)?;
         Ok(user.into())
@@ -105,9 +112,15 @@ impl AuthPort for UiPort {
         } else {
             RefreshDelivery::Body
         };
-        tokens::login(&self.0, &client, Some(&cookies), creds, delivery)
-            .await
-            .map_err(fail)
+        tokens::login(
+            &self.0,
+            &client,
+            Some(&cookies),
+            creds,
+            LoginOptions::new(delivery),
+        )
+        .await
+        .map_err(fail)
     }
 
     async fn token_refresh(
@@ -156,5 +169,57 @@ impl AuthPort for UiPort {
             .await
             .map_err(fail)?;
         Ok(Revoked { revoked })
+    }
+
+    async fn list_notes(&self, req: &Parts) -> Result<NoteList, AppError> {
+        let auth = self.auth(req).await?;
+        notes::list(&self.0, &auth).await.map_err(fail)
+    }
+
+    async fn add_note(&self, req: &Parts, text: String) -> Result<Note, AppError> {
+        let auth = self.auth(req).await?;
+        notes::add(&self.0, &auth, &text).await.map_err(fail)
+    }
+
+    async fn lab_settings(&self, _req: &Parts) -> Result<LabSettings, AppError> {
+        Ok(lab::settings(&self.0))
+    }
+
+    async fn set_lab_settings(
+        &self,
+        _req: &Parts,
+        settings: LabSettings,
+    ) -> Result<LabSettings, AppError> {
+        lab::set_settings(&self.0, settings).map_err(fail)
+    }
+
+    async fn run_experiment(&self, _req: &Parts, id: String) -> Result<Report, AppError> {
+        lab::experiments::run(&self.0, &id).await.map_err(fail)
+    }
+
+    async fn compare(
+        &self,
+        _req: &Parts,
+        board: String,
+        pane: Pane,
+        action: CompareAction,
+    ) -> Result<PaneResult, AppError> {
+        lab::compare::act(&self.0, &board, pane, action)
+            .await
+            .map_err(fail)
+    }
+
+    async fn server_view(&self, req: &Parts) -> Result<ServerView, AppError> {
+        let auth = self.auth(req).await?;
+        lab::server_view(&self.0, &auth).await.map_err(fail)
+    }
+
+    async fn verify_token(&self, _req: &Parts, token: String) -> Result<TokenCheck, AppError> {
+        Ok(lab::verify_token(&self.0, &token).await)
+    }
+
+    async fn csrf_events(&self, _req: &Parts, since: i64) -> Result<Vec<CsrfEvent>, AppError> {
+        lab::require_switches(&self.0).map_err(fail)?;
+        Ok(self.0.lab.csrf_events(since))
     }
 }

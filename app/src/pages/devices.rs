@@ -160,6 +160,7 @@ fn DeviceRow(
     let kind = match device.kind {
         DeviceKind::Session => "Session cookie",
         DeviceKind::Token => "Token login",
+        DeviceKind::Opaque => "Opaque token",
     };
     let current = device.current;
     let browser = short_agent(&device.user_agent);
@@ -176,7 +177,13 @@ fn DeviceRow(
             </td>
             <td>{utc(device.created_at)}</td>
             <td>{utc(device.last_seen_at)}</td>
-            <td>{utc(device.expires_at)}</td>
+            <td>
+                {if device.expires_at >= i64::MAX / 2 {
+                    "never (until logout)".to_owned()
+                } else {
+                    utc(device.expires_at)
+                }}
+            </td>
             <td title=device.user_agent.clone()>{browser}</td>
             <td>{device.ip.clone()}</td>
             <td>

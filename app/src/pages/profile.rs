@@ -42,8 +42,19 @@ fn ProfileDetails(me: Me) -> impl IntoView {
             </dd>
             <dt>"Token lifetime"</dt>
             <dd>{duration(b.expires_at - b.issued_at)}</dd>
+            <dt>"Scope"</dt>
+            <dd>{b.scope.clone()}</dd>
             <dt>"Strict revocation check"</dt>
             <dd>{if b.strict { "on" } else { "off" }}</dd>
+        }
+        .into_any(),
+        AuthInfo::Opaque(o) => view! {
+            <dt>"Opaque token"</dt>
+            <dd>
+                <code>{o.handle.clone()}</code>
+            </dd>
+            <dt>"Issued"</dt>
+            <dd>{utc(o.created_at)}</dd>
         }
         .into_any(),
     };

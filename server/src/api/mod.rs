@@ -6,9 +6,11 @@
 mod accounts;
 mod devices;
 mod me;
+mod notes;
+mod opaque;
 mod openapi;
 mod session;
-mod token;
+pub mod token;
 
 use axum::{
     Json, Router,
@@ -37,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/devices/{id}", delete(devices::revoke))
         .route("/api/devices/revoke-others", post(devices::revoke_others))
         .route("/api/devices/revoke-all", post(devices::revoke_all))
+        .route("/api/notes", get(notes::list).post(notes::add))
+        .route("/api/opaque/login", post(opaque::login))
+        .route("/api/opaque/logout", post(opaque::logout))
+        .merge(crate::lab::routes())
 }
 
 /// `GET /api/health`: no auth, no store access — the ceiling for benchmarks.

@@ -17,7 +17,8 @@ pub async fn login(
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Json<UserView>> {
     let user = check_password(&state, &client, creds, "session").await?;
-    session::login(&state, &session, &user, &client).await?;
+    let lifetimes = session::Lifetimes::configured(&state.config.session);
+    session::login(&state, &session, &user, &client, lifetimes).await?;
     Ok(Json(user.into()))
 }
 

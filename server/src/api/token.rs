@@ -7,7 +7,10 @@ use tower_cookies::Cookies;
 
 use super::{ApiJson, OptionalJson};
 use crate::{
-    auth::tokens::{self, RefreshDelivery},
+    auth::{
+        scope,
+        tokens::{self, LoginOptions, RefreshDelivery},
+    },
     client::ClientInfo,
     error::Result,
     state::AppState,
@@ -17,10 +20,29 @@ use crate::{
 #[derive(Debug, Deserialize)]
 pub struct TokenLogin {
     #[serde(flatten)]
-    creds: Credentials,
+    pub creds: Credentials,
     /// `true`: set the refresh token as an HttpOnly cookie instead of returning it.
     #[serde(default)]
     refresh_in_cookie: bool,
+    /// `read` for a read-only token; default `read write`.
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+impl TokenLogin {
+    /// The login options this body asks for.
+    pub fn options(&self) -> Result<LoginOptions> {
+        let delivery = if self.refresh_in_cookie {
+            RefreshDelivery::Cookie
+        } else {
+            RefreshDelivery::Body
+        };
+        let mut options = LoginOptions::new(delivery);
+        if let Some(requested) = &self.scope {
+            options.scope = scope::parse(requested)?;
+        }
+        Ok(options)
+    }
 }
 
 /// 200 `{access_token, token_type, expires_in, refresh_token}`.
@@ -30,12 +52,8 @@ pub async fn login(
     cookies: Cookies,
     ApiJson(body): ApiJson<TokenLogin>,
 ) -> Result<Json<TokenPair>> {
-    let delivery = if body.refresh_in_cookie {
-        RefreshDelivery::Cookie
-    } else {
-        RefreshDelivery::Body
-    };
-    let pair = tokens::login(&state, &client, Some(&cookies), body.creds, delivery).await?;
+    let options = body.options()?;
+    let pair = tokens::login(&state, &client, Some(&cookies), body.creds, options).await?;
     Ok(Json(pair))
 }
 

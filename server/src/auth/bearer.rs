@@ -61,6 +61,8 @@ pub struct AccessClaims {
     pub sid: String,
     /// The username, so requests need no user lookup.
     pub name: String,
+    /// What the token may do: `read write` or `read`.
+    pub scope: String,
 }
 
 /// Whether a token's signature was checked now or found in the cache of verified tokens.
@@ -104,6 +106,7 @@ impl BearerAuth {
             issued_at: self.claims.iat,
             expires_at: self.claims.exp,
             strict: self.strict,
+            scope: self.claims.scope.clone(),
         }
     }
 }
@@ -178,6 +181,12 @@ impl AccessTokens {
         }
     }
 
+    /// The current signing key: what an attacker who stole it would hold (the lab's
+    /// leaked-secret experiment forges a token with it).
+    pub fn signing_key(&self) -> EncodingKey {
+        self.keys().encoding.clone()
+    }
+
     /// Replaces the signing key: every token signed with the old one stops verifying.
     pub fn rotate_secret(&self, secret: &SecretString) {
         let keys = Arc::new(Keys::new(secret));
@@ -188,14 +197,17 @@ impl AccessTokens {
         self.verified.clear();
     }
 
-    /// Signs a new access token for `user` in token family `family_id`.
+    /// Signs a new access token for `user` in token family `family_id`, living `ttl` (the
+    /// configured lifetime when `None`) with `scope`.
     pub fn issue(
         &self,
         user: &AuthUser,
         family_id: &str,
         now_secs: i64,
+        ttl: Option<Duration>,
+        scope: &str,
     ) -> Result<(String, AccessClaims), ApiError> {
-        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        let ttl = i64::try_from(ttl.unwrap_or(self.ttl).as_secs()).unwrap_or(i64::MAX);
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -206,6 +218,7 @@ impl AccessTokens {
             jti: super::session::new_handle(),
             sid: family_id.to_owned(),
             name: user.username.clone(),
+            scope: scope.to_owned(),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());

@@ -6,7 +6,9 @@
 //!   lookup per request, instant revocation);
 //! * [`bearer`] — a signed JWT access token in `Authorization: Bearer` (no state needed to
 //!   verify it, so it cannot be revoked before it expires unless strict checking is on),
-//!   renewed through [`refresh`] tokens.
+//!   renewed through [`refresh`] tokens;
+//! * [`opaque`] — a random token in `Authorization: Token`, looked up on every request (the
+//!   lab's third credential, for comparison).
 //!
 //! Handlers ask for [`Authentication`] (or [`MaybeAuthentication`]) and get the user the same
 //! way in both modes.
@@ -16,7 +18,9 @@
 //! cookies by itself; and a bad token is an error, never a reason to fall back to the cookie.
 
 pub mod bearer;
+pub mod opaque;
 pub mod refresh;
+pub mod scope;
 pub mod session;
 pub mod session_store;
 pub mod tokens;
@@ -48,6 +52,8 @@ pub enum Authentication {
     Session(session::SessionAuth),
     /// A bearer access token.
     Bearer(bearer::BearerAuth),
+    /// An opaque database token.
+    Opaque(opaque::OpaqueAuth),
 }
 
 impl Authentication {
@@ -56,6 +62,27 @@ impl Authentication {
         match self {
             Self::Session(s) => &s.user,
             Self::Bearer(b) => &b.user,
+            Self::Opaque(o) => &o.user,
+        }
+    }
+
+    /// `session`, `bearer` or `opaque`.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Session(_) => "session",
+            Self::Bearer(_) => "bearer",
+            Self::Opaque(_) => "opaque",
+        }
+    }
+
+    /// Refuses the request (403 `insufficient_scope`) unless its credential grants `scope`.
+    /// Sessions and opaque tokens grant everything; an access token grants its `scope` claim.
+    pub fn require_scope(&self, needed: &'static str) -> Result<(), ApiError> {
+        match self {
+            Self::Bearer(b) if !scope::includes(&b.claims.scope, needed) => {
+                Err(ApiError::InsufficientScope(needed))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -65,6 +92,7 @@ impl Authentication {
         match self {
             Self::Session(s) => &s.data.device_id,
             Self::Bearer(b) => &b.claims.sid,
+            Self::Opaque(o) => &o.handle,
         }
     }
 
@@ -85,6 +113,7 @@ impl Authentication {
         match self {
             Self::Session(s) => AuthInfo::Session(s.info()),
             Self::Bearer(b) => AuthInfo::Bearer(b.info()),
+            Self::Opaque(o) => AuthInfo::Opaque(o.info()),
         }
     }
 }
@@ -92,24 +121,31 @@ impl Authentication {
 /// The credential a request carries, before it is checked.
 enum Credential<'a> {
     Bearer(&'a str),
+    Opaque(&'a str),
     Session(Session),
     None,
 }
 
 fn credential(parts: &Parts) -> Result<Credential<'_>, ApiError> {
+    const MALFORMED: &str = "the Authorization header is not `Bearer <token>`";
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let value = value
             .to_str()
             .map_err(|_| ApiError::InvalidToken("the Authorization header is not text"))?;
-        let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidToken(
-            "the Authorization header is not `Bearer <token>`",
-        ))?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(ApiError::InvalidToken(
-                "the Authorization header is not `Bearer <token>`",
-            ));
+        let (scheme, token) = value
+            .split_once(' ')
+            .ok_or(ApiError::InvalidToken(MALFORMED))?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(ApiError::InvalidToken(MALFORMED));
         }
-        return Ok(Credential::Bearer(token.trim()));
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return Ok(Credential::Bearer(token));
+        }
+        if scheme.eq_ignore_ascii_case("token") {
+            return Ok(Credential::Opaque(token));
+        }
+        return Err(ApiError::InvalidToken(MALFORMED));
     }
     // The session layer parsed the cookie; an id means a session cookie was sent.
     match parts.extensions.get::<Session>() {
@@ -143,6 +179,11 @@ where
                 let auth = bearer::authenticate(&state, token, &timing).await?;
                 timing.record("auth", auth.verification.label(), start.elapsed());
                 Authentication::Bearer(auth)
+            }
+            Credential::Opaque(token) => {
+                let auth = opaque::authenticate(&state, token, &timing).await?;
+                timing.record("auth", "opaque", start.elapsed());
+                Authentication::Opaque(auth)
             }
             Credential::Session(session) => {
                 let auth = session::authenticate(&state, session, &timing).await?;

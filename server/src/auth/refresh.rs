@@ -48,6 +48,10 @@ pub struct IssuedRefresh {
     pub idle_expires_at: Millis,
     /// Whether this answers a replay inside the grace window (no new rotation happened).
     pub replayed: bool,
+    /// The family's scope, carried by every access token it issues.
+    pub scope: String,
+    /// The family's access-token lifetime, if not the configured one.
+    pub access_ttl: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for IssuedRefresh {
@@ -57,6 +61,7 @@ impl std::fmt::Debug for IssuedRefresh {
             .field("user_id", &self.user_id)
             .field("idle_expires_at", &self.idle_expires_at)
             .field("replayed", &self.replayed)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -94,10 +99,19 @@ struct TokenRow {
     user_id: i64,
     revoked_at: Option<i64>,
     absolute_expires_at: i64,
+    scope: String,
+    access_ttl_secs: Option<i64>,
+}
+
+impl TokenRow {
+    fn access_ttl(&self) -> Option<std::time::Duration> {
+        self.access_ttl_secs
+            .map(|s| std::time::Duration::from_secs(s.unsigned_abs()))
+    }
 }
 
 const SELECT_TOKEN: &str = "select t.family_id, t.used_at, t.idle_expires_at,
-        f.user_id, f.revoked_at, f.absolute_expires_at
+        f.user_id, f.revoked_at, f.absolute_expires_at, f.scope, f.access_ttl_secs
    from refresh_tokens t join token_families f on f.id = t.family_id
   where t.token_hash = ?";
 
@@ -121,13 +135,16 @@ impl RefreshTokens {
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
-    /// Starts a family for a new login and issues its first token (256 random bits).
+    /// Starts a family for a new login and issues its first token (256 random bits). Its
+    /// access tokens will carry `scope` and live `access_ttl` (the configured time if `None`).
     pub async fn start_family(
         &self,
         db: &SqlitePool,
         user_id: i64,
         client: &ClientInfo,
         now: Millis,
+        scope: &str,
+        access_ttl: Option<std::time::Duration>,
     ) -> Result<IssuedRefresh, ApiError> {
         let family_id = super::session::new_handle();
         let mut bytes = [0u8; 32];
@@ -138,8 +155,9 @@ impl RefreshTokens {
         let mut tx = db.begin().await?;
         sqlx::query(
             "insert into token_families
-               (id, user_id, created_at, last_refresh_at, absolute_expires_at, user_agent, ip)
-             values (?, ?, ?, ?, ?, ?, ?)",
+               (id, user_id, created_at, last_refresh_at, absolute_expires_at, user_agent, ip,
+                scope, access_ttl_secs)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&family_id)
         .bind(user_id)
@@ -148,6 +166,8 @@ impl RefreshTokens {
         .bind(absolute_expires_at)
         .bind(&client.user_agent)
         .bind(client.ip_text())
+        .bind(scope)
+        .bind(access_ttl.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX)))
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -167,6 +187,8 @@ impl RefreshTokens {
             token: SecretString::from(token),
             idle_expires_at,
             replayed: false,
+            scope: scope.to_owned(),
+            access_ttl,
         })
     }
 
@@ -202,6 +224,7 @@ impl RefreshTokens {
             if now - used_at <= self.grace {
                 let current = self.current_successor(&mut tx, token).await?;
                 tx.commit().await?;
+                let access_ttl = row.access_ttl();
                 return current
                     .map(|(token, idle_expires_at)| IssuedRefresh {
                         family_id: row.family_id,
@@ -209,6 +232,8 @@ impl RefreshTokens {
                         token: SecretString::from(token),
                         idle_expires_at,
                         replayed: true,
+                        scope: row.scope,
+                        access_ttl,
                     })
                     .ok_or(ApiError::InvalidGrant("it was already used"));
             }
@@ -268,12 +293,15 @@ impl RefreshTokens {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        let access_ttl = row.access_ttl();
         Ok(IssuedRefresh {
             family_id: row.family_id,
             user_id: row.user_id,
             token: SecretString::from(child),
             idle_expires_at,
             replayed: false,
+            scope: row.scope,
+            access_ttl,
         })
     }
 

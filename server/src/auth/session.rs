@@ -51,6 +51,36 @@ pub struct SessionData {
     pub last_seen_at: Millis,
     /// `created_at` + the absolute timeout.
     pub absolute_expires_at: Millis,
+    /// This session's idle timeout, if not the configured one (the lab's short demos).
+    #[serde(default)]
+    pub idle_ms: Option<Millis>,
+}
+
+impl SessionData {
+    fn idle(&self, config: &crate::config::SessionConfig) -> Duration {
+        self.idle_ms.map_or(config.idle_timeout, |ms| {
+            Duration::from_millis(ms.unsigned_abs())
+        })
+    }
+}
+
+/// How long a session may live. Logins use the configuration; the lab asks for short ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Ends after this long without a request.
+    pub idle: Duration,
+    /// Ends this long after login, whatever happens.
+    pub absolute: Duration,
+}
+
+impl Lifetimes {
+    /// The configured lifetimes.
+    pub fn configured(config: &crate::config::SessionConfig) -> Self {
+        Self {
+            idle: config.idle_timeout,
+            absolute: config.absolute_timeout,
+        }
+    }
 }
 
 /// A request authenticated by its session cookie.
@@ -113,7 +143,7 @@ pub async fn authenticate(
         ));
     };
     let now = state.clock.now_ms();
-    let idle = state.config.session.idle_timeout;
+    let idle = data.idle(&state.config.session);
     if now >= data.absolute_expires_at {
         end(state, &session, &data).await?;
         return Err(ApiError::InvalidSession("it reached its maximum lifetime"));
@@ -155,22 +185,25 @@ pub async fn login(
     session: &Session,
     user: &User,
     client: &ClientInfo,
+    lifetimes: Lifetimes,
 ) -> Result<(), ApiError> {
     if let Some(previous) = session.get::<SessionData>(KEY).await? {
         devices::delete_session_device(&state.db, &previous.device_id).await?;
     }
     session.cycle_id().await?;
+    devices::enforce_single_session(state, user.id).await?;
     let now = state.clock.now_ms();
-    let config = &state.config.session;
+    let configured = Lifetimes::configured(&state.config.session);
     let data = SessionData {
         user_id: user.id,
         username: user.username.clone(),
         device_id: new_handle(),
         created_at: now,
         last_seen_at: now,
-        absolute_expires_at: now + ms(config.absolute_timeout),
+        absolute_expires_at: now + ms(lifetimes.absolute),
+        idle_ms: (lifetimes.idle != configured.idle).then(|| ms(lifetimes.idle)),
     };
-    let expires_at = idle_expiry(&data, ms(config.idle_timeout));
+    let expires_at = idle_expiry(&data, ms(lifetimes.idle));
     session.set_expiry(Some(Expiry::AtDateTime(to_datetime(expires_at))));
     session.insert(KEY, &data).await?;
     // Save now (not at the end of the request) so the new id exists for the device index.

@@ -14,7 +14,7 @@ use tower_cookies::{
     cookie::{Cookie, SameSite},
 };
 
-use super::AuthUser;
+use super::{AuthUser, refresh::IssuedRefresh};
 use crate::{
     accounts::{self, check_password},
     audit,
@@ -37,19 +37,49 @@ pub enum RefreshDelivery {
     Cookie,
 }
 
+/// What a token login asks for beyond the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// Where the refresh token goes.
+    pub delivery: RefreshDelivery,
+    /// The scope of every access token of this login (normalised, see `scope::parse`).
+    pub scope: &'static str,
+    /// Access-token lifetime for this login (lab only); `None` is the configured one.
+    pub access_ttl: Option<std::time::Duration>,
+}
+
+impl LoginOptions {
+    /// Full scope, configured lifetime, refresh token in the body or the cookie.
+    pub fn new(delivery: RefreshDelivery) -> Self {
+        Self {
+            delivery,
+            scope: super::scope::FULL,
+            access_ttl: None,
+        }
+    }
+}
+
 /// Checks the password and starts a token family.
 pub async fn login(
     state: &AppState,
     client: &ClientInfo,
     cookies: Option<&Cookies>,
     creds: Credentials,
-    delivery: RefreshDelivery,
+    options: LoginOptions,
 ) -> Result<TokenPair, ApiError> {
     let user = check_password(state, client, creds, "bearer").await?;
+    crate::devices::enforce_single_session(state, user.id).await?;
     let now = state.clock.now_ms();
     let issued = state
         .refresh_tokens
-        .start_family(&state.db, user.id, client, now)
+        .start_family(
+            &state.db,
+            user.id,
+            client,
+            now,
+            options.scope,
+            options.access_ttl,
+        )
         .await?;
     audit::record(
         &state.db,
@@ -65,15 +95,7 @@ pub async fn login(
         id: user.id,
         username: user.username,
     };
-    pair(
-        state,
-        &user,
-        &issued.family_id,
-        issued.token,
-        issued.idle_expires_at,
-        cookies,
-        delivery,
-    )
+    pair(state, &user, &issued, cookies, options.delivery)
 }
 
 /// Rotates the refresh token from the body or, failing that, the refresh cookie.
@@ -120,15 +142,7 @@ pub async fn refresh(
         id: user.id,
         username: user.username,
     };
-    pair(
-        state,
-        &user,
-        &issued.family_id,
-        issued.token,
-        issued.idle_expires_at,
-        cookies,
-        delivery,
-    )
+    pair(state, &user, &issued, cookies, delivery)
 }
 
 /// Revokes the family of the presented refresh token. Unknown tokens are ignored (the result
@@ -189,31 +203,30 @@ fn presented(
 fn pair(
     state: &AppState,
     user: &AuthUser,
-    family_id: &str,
-    refresh: SecretString,
-    refresh_expires_at: i64,
+    issued: &IssuedRefresh,
     cookies: Option<&Cookies>,
     delivery: RefreshDelivery,
 ) -> Result<TokenPair, ApiError> {
-    let (access_token, _) = state
-        .access_tokens
-        .issue(user, family_id, state.clock.now_secs())?;
+    let (access_token, claims) = state.access_tokens.issue(
+        user,
+        &issued.family_id,
+        state.clock.now_secs(),
+        issued.access_ttl,
+        &issued.scope,
+    )?;
+    let refresh = issued.token.expose_secret();
     let refresh_token = match (delivery, cookies) {
         (RefreshDelivery::Cookie, Some(cookies)) => {
-            let max_age = (refresh_expires_at - state.clock.now_ms()).max(0) / 1000;
-            cookies.add(refresh_cookie(
-                state,
-                refresh.expose_secret().to_owned(),
-                max_age,
-            ));
+            let max_age = (issued.idle_expires_at - state.clock.now_ms()).max(0) / 1000;
+            cookies.add(refresh_cookie(state, refresh.to_owned(), max_age));
             String::new()
         }
-        _ => refresh.expose_secret().to_owned(),
+        _ => refresh.to_owned(),
     };
     Ok(TokenPair {
         access_token,
         token_type: "Bearer".into(),
-        expires_in: state.access_tokens.ttl().as_secs(),
+        expires_in: u64::try_from(claims.exp - claims.iat).unwrap_or(0),
         refresh_token,
     })
 }

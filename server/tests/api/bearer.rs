@@ -26,7 +26,7 @@ fn claims(app: &TestApp, sub: &str, sid: &str) -> Value {
     let now = app.state.clock_now_secs();
     json!({
         "iss": "authlab", "aud": "authlab", "sub": sub, "exp": now + 300, "iat": now,
-        "nbf": now, "jti": "test-jti", "sid": sid, "name": "alice"
+        "nbf": now, "jti": "test-jti", "sid": sid, "name": "alice", "scope": "read write"
     })
 }
 

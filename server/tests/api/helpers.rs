@@ -31,7 +31,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
-    /// Moves the server's clock.
+    /// Moves the server's clock (not used by apps on the wall clock).
     pub clock: ManualClock,
     /// The app's state (database, stores).
     pub state: AppState,
@@ -57,6 +57,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with some variables set.
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    spawn(settings, false).await
+}
+
+/// Starts the app on the wall clock (for the lab's experiments, which measure real time).
+pub async fn spawn_real_time_app(settings: Settings) -> TestApp {
+    spawn(settings, true).await
+}
+
+async fn spawn(settings: Settings, wall_clock: bool) -> TestApp {
     LazyLock::force(&TRACING);
     let dir = tempdir::TempDir::new();
     let mut env: HashMap<String, String> = HashMap::from([
@@ -75,9 +84,12 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     }
     let config = Config::from_source(&env).expect("test configuration is valid");
     let clock = ManualClock::new();
-    let app = Application::build_with_clock(config, Arc::new(clock.clone()))
-        .await
-        .expect("app builds");
+    let app = if wall_clock {
+        Application::build(config).await
+    } else {
+        Application::build_with_clock(config, Arc::new(clock.clone())).await
+    }
+    .expect("app builds");
     let address = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());

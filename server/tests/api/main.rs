@@ -6,6 +6,7 @@ mod accounts;
 mod bearer;
 mod csrf;
 mod helpers;
+mod lab;
 mod pages;
 mod session;
 mod shared;

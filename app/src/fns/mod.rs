@@ -14,7 +14,7 @@ use leptos::{
 use crate::{
     client::transport::AuthedClient,
     error::AppError,
-    wire::{DeviceList, Me, Revoked, TokenPair, UserView},
+    wire::{DeviceList, Me, Note, NoteList, Revoked, TokenPair, UserView},
 };
 
 #[cfg(feature = "ssr")]
@@ -140,4 +140,19 @@ pub async fn revoke_other_devices() -> Result<Revoked, AppError> {
 pub async fn logout_everywhere() -> Result<Revoked, AppError> {
     let (port, parts) = crate::port::context()?;
     port.logout_everywhere(&parts).await
+}
+
+/// The caller's latest notes.
+#[server(prefix = "/api/fn", endpoint = "notes", input = GetUrl, client = AuthedClient)]
+pub async fn list_notes() -> Result<NoteList, AppError> {
+    let (port, parts) = crate::port::context()?;
+    port.list_notes(&parts).await
+}
+
+/// Writes a note as the caller. A plain form post works too — which is exactly what the lab's
+/// CSRF experiment exploits from another origin, and what the CSRF defences stop.
+#[server(prefix = "/api/fn", endpoint = "add_note", client = AuthedClient)]
+pub async fn add_note(text: String) -> Result<Note, AppError> {
+    let (port, parts) = crate::port::context()?;
+    port.add_note(&parts, text).await
 }

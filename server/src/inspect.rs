@@ -1,0 +1,93 @@
+//! Headers for the request inspector: what credential arrived and which cookies were set.
+//!
+//! Page scripts cannot see the `Cookie` header the browser sends, nor any `Set-Cookie` the
+//! server answers with (both are hidden from `fetch` by design, and the session cookie is
+//! HttpOnly on top). So the server echoes their *shape* — sizes and attributes, never values:
+//!
+//! * `x-authlab-credential: cookie 61 B` / `authorization Bearer 412 B` / `none`
+//! * `x-authlab-set-cookie: authlab_session=<22 chars>; HttpOnly; SameSite=Lax; Path=/; ...`
+
+use axum::{
+    extract::Request,
+    http::{HeaderMap, HeaderValue, header},
+    middleware::Next,
+    response::Response,
+};
+
+/// Middleware adding the two headers.
+pub async fn echo_credentials(req: Request, next: Next) -> Response {
+    let credential = describe(req.headers());
+    let mut res = next.run(req).await;
+    let set_cookies: Vec<String> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(redact)
+        .collect();
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&credential) {
+        headers.insert("x-authlab-credential", value);
+    }
+    if !set_cookies.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&set_cookies.join(" | "))
+    {
+        headers.insert("x-authlab-set-cookie", value);
+    }
+    res
+}
+
+fn describe(headers: &HeaderMap) -> String {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let scheme = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(' ').next())
+            .unwrap_or("?");
+        return format!(
+            "authorization {scheme} {} B",
+            "Authorization: ".len() + auth.len()
+        );
+    }
+    let cookies: usize = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|c| "Cookie: ".len() + c.len())
+        .sum();
+    if cookies > 0 {
+        format!("cookie {cookies} B")
+    } else {
+        "none".to_owned()
+    }
+}
+
+/// `name=value; attrs` → `name=<n chars>; attrs`.
+fn redact(raw: &str) -> String {
+    let (first, attrs) = raw.split_once(';').unwrap_or((raw, ""));
+    let (name, value) = first.split_once('=').unwrap_or((first, ""));
+    if attrs.is_empty() {
+        format!("{name}=<{} chars>", value.len())
+    } else {
+        format!("{name}=<{} chars>;{attrs}", value.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_described_by_size_not_value() {
+        let mut h = HeaderMap::new();
+        assert_eq!(describe(&h), "none");
+        h.insert(header::COOKIE, "authlab_session=abc".parse().unwrap());
+        assert_eq!(describe(&h), "cookie 27 B");
+        h.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
+        assert_eq!(describe(&h), "authorization Bearer 25 B");
+    }
+
+    #[test]
+    fn set_cookie_values_are_redacted() {
+        assert_eq!(redact("a=secret; HttpOnly"), "a=<6 chars>; HttpOnly");
+    }
+}

@@ -1,0 +1,312 @@
+//! The lab: switches, experiments, the compare view, and what the inspector asks the server.
+//!
+//! Everything that changes how the server behaves (switches, short lifetimes, the attacker
+//! origin, running experiments) exists only when `LAB_SWITCHES` is on, which production forces
+//! off. Reading your own server-side state and checking a token are always available.
+
+pub mod attacker;
+pub mod client;
+pub mod compare;
+pub mod experiments;
+
+use std::{
+    collections::VecDeque,
+    sync::{Mutex, OnceLock},
+    time::Duration,
+};
+
+use app::{
+    lab::{CsrfEvent, FamilyRow, LabSettings, ServerView, SessionRow, TokenCheck},
+    wire::{Credentials, TokenPair, UserView},
+};
+use axum::{Json, Router, extract::State, routing::post};
+use serde::Deserialize;
+use tower_cookies::Cookies;
+use tower_sessions::Session;
+
+use crate::{
+    accounts::check_password,
+    api::ApiJson,
+    auth::{
+        Authentication,
+        session::{self, Lifetimes},
+        tokens,
+    },
+    client::ClientInfo,
+    error::ApiError,
+    state::AppState,
+};
+
+/// How many refused CSRF attempts are remembered.
+const CSRF_EVENTS: usize = 64;
+
+/// The lab's own state.
+#[derive(Debug, Default)]
+pub struct LabState {
+    /// This server's own address (`http://127.0.0.1:PORT`), known once bound.
+    self_url: OnceLock<String>,
+    /// The attacker origin's port, once bound.
+    attacker_port: OnceLock<u16>,
+    /// Experiments change global switches: one at a time.
+    pub run_lock: tokio::sync::Mutex<()>,
+    csrf_events: Mutex<VecDeque<CsrfEvent>>,
+    /// The compare view's clients.
+    pub compare: compare::Panes,
+}
+
+impl LabState {
+    /// Records the address the server bound.
+    pub fn set_self_url(&self, url: String) {
+        let _ = self.self_url.set(url);
+    }
+
+    /// This server's own address, for the lab's clients.
+    pub fn self_url(&self) -> Result<&str, ApiError> {
+        self.self_url.get().map(String::as_str).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("the server's address is not known yet"))
+        })
+    }
+
+    /// Records the attacker origin's port.
+    pub fn set_attacker_port(&self, port: u16) {
+        let _ = self.attacker_port.set(port);
+    }
+
+    /// Remembers a refused cross-site request.
+    pub fn record_csrf(&self, event: CsrfEvent) {
+        if let Ok(mut events) = self.csrf_events.lock() {
+            if events.len() == CSRF_EVENTS {
+                events.pop_front();
+            }
+            events.push_back(event);
+        }
+    }
+
+    /// Refused cross-site requests since `since` (Unix ms).
+    pub fn csrf_events(&self, since: i64) -> Vec<CsrfEvent> {
+        self.csrf_events
+            .lock()
+            .map(|e| e.iter().filter(|e| e.at >= since).cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The lab's JSON endpoints (logins with lab-only lifetimes).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/lab/session-login", post(session_login))
+        .route("/api/lab/token-login", post(token_login))
+}
+
+/// Refuses unless the lab's switches are available on this server.
+pub fn require_switches(state: &AppState) -> Result<(), ApiError> {
+    if state.config.lab_switches {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "the lab's switches are off on this server (production)",
+        ))
+    }
+}
+
+/// Lab logins may ask for lifetimes between one second and an hour.
+fn lifetime(secs: Option<u64>, default: Duration) -> Result<Duration, ApiError> {
+    match secs {
+        None => Ok(default),
+        Some(s) if (1..=3600).contains(&s) => Ok(Duration::from_secs(s)),
+        Some(_) => Err(ApiError::Validation(vec![app::wire::FieldError {
+            field: "lifetime".into(),
+            message: "Lab lifetimes are 1 to 3600 seconds.".into(),
+        }])),
+    }
+}
+
+/// `POST /api/lab/session-login` body.
+#[derive(Debug, Deserialize)]
+pub struct LabSessionLogin {
+    #[serde(flatten)]
+    creds: Credentials,
+    idle_secs: Option<u64>,
+    absolute_secs: Option<u64>,
+}
+
+/// A session login with short lifetimes, for the lab's timelines.
+async fn session_login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    session: Session,
+    ApiJson(body): ApiJson<LabSessionLogin>,
+) -> Result<Json<UserView>, ApiError> {
+    require_switches(&state)?;
+    let configured = Lifetimes::configured(&state.config.session);
+    let lifetimes = Lifetimes {
+        idle: lifetime(body.idle_secs, configured.idle)?,
+        absolute: lifetime(body.absolute_secs, configured.absolute)?,
+    };
+    let user = check_password(&state, &client, body.creds, "session").await?;
+    session::login(&state, &session, &user, &client, lifetimes).await?;
+    Ok(Json(user.into()))
+}
+
+/// `POST /api/lab/token-login` body.
+#[derive(Debug, Deserialize)]
+pub struct LabTokenLogin {
+    #[serde(flatten)]
+    login: crate::api::token::TokenLogin,
+    access_ttl_secs: Option<u64>,
+}
+
+/// A token login with a short access-token lifetime, for the lab's stolen-token timeline.
+async fn token_login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    cookies: Cookies,
+    ApiJson(body): ApiJson<LabTokenLogin>,
+) -> Result<Json<TokenPair>, ApiError> {
+    require_switches(&state)?;
+    let mut options = body.login.options()?;
+    if body.access_ttl_secs.is_some() {
+        options.access_ttl = Some(lifetime(body.access_ttl_secs, state.access_tokens.ttl())?);
+    }
+    let pair = tokens::login(&state, &client, Some(&cookies), body.login.creds, options).await?;
+    Ok(Json(pair))
+}
+
+/// The switches as they are now.
+pub fn settings(state: &AppState) -> LabSettings {
+    LabSettings {
+        available: state.config.lab_switches,
+        strict_token_check: state.settings.strict_token_check(),
+        csrf_protection: state.settings.csrf_protection(),
+        single_session: state.settings.single_session(),
+        attacker_port: state.lab.attacker_port.get().copied().unwrap_or(0),
+    }
+}
+
+/// Changes the switches (lab only).
+pub fn set_settings(state: &AppState, wanted: LabSettings) -> Result<LabSettings, ApiError> {
+    require_switches(state)?;
+    state
+        .settings
+        .set_strict_token_check(wanted.strict_token_check);
+    state.settings.set_csrf_protection(wanted.csrf_protection);
+    state.settings.set_single_session(wanted.single_session);
+    tracing::warn!(
+        strict = wanted.strict_token_check,
+        csrf = wanted.csrf_protection,
+        single_session = wanted.single_session,
+        "lab switches changed"
+    );
+    Ok(settings(state))
+}
+
+/// Replaces the JWT signing key with a new random one (lab only): every access token issued
+/// so far stops verifying; refresh tokens, which do not depend on it, keep working.
+pub fn rotate_secret(state: &AppState) -> Result<(), ApiError> {
+    require_switches(state)?;
+    let secret = secrecy::SecretString::from(crate::config::generate_secret());
+    state.access_tokens.rotate_secret(&secret);
+    tracing::warn!("JWT signing key rotated by the lab; it lasts until the server restarts");
+    Ok(())
+}
+
+/// What the server keeps about the caller: session records, token families, opaque tokens.
+pub async fn server_view(state: &AppState, auth: &Authentication) -> Result<ServerView, ApiError> {
+    let user_id = auth.user().id;
+    let current = auth.device_id();
+    let now = state.clock.now_ms();
+    let sessions = sqlx::query_as::<_, (String, i64, i64, Option<i64>)>(
+        "select d.id, d.created_at, d.expires_at, length(s.data) + length(s.id) + 8
+           from session_devices d left join tower_sessions s on s.id = d.session_id
+          where d.user_id = ? and d.expires_at > ?
+          order by d.created_at desc",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(&state.db)
+    .await?
+    .into_iter()
+    .map(|(device, created_at, expires_at, bytes)| SessionRow {
+        current: device == current,
+        device,
+        created_at,
+        expires_at,
+        bytes: bytes.unwrap_or(0),
+    })
+    .collect();
+    let families = sqlx::query_as::<
+        _,
+        (
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+            i64,
+            String,
+            i64,
+        ),
+    >(
+        "select f.id, f.created_at, f.last_refresh_at, f.revoked_at, f.revoked_reason,
+                f.absolute_expires_at, f.scope,
+                (select count(*) from refresh_tokens t where t.family_id = f.id)
+           from token_families f
+          where f.user_id = ?
+          order by f.created_at desc
+          limit 20",
+    )
+    .bind(user_id)
+    .fetch_all(&state.db)
+    .await?
+    .into_iter()
+    .map(
+        |(id, created_at, last_refresh_at, revoked_at, reason, absolute, scope, tokens)| {
+            let status = match (revoked_at, reason) {
+                (Some(_), reason) => format!("revoked: {}", reason.unwrap_or_default()),
+                (None, _) if absolute <= now => "expired".into(),
+                _ => "live".into(),
+            };
+            FamilyRow {
+                current: id == current,
+                id,
+                created_at,
+                last_refresh_at,
+                status,
+                tokens,
+                scope,
+            }
+        },
+    )
+    .collect();
+    let opaque_tokens =
+        sqlx::query_scalar::<_, i64>("select count(*) from opaque_tokens where user_id = ?")
+            .bind(user_id)
+            .fetch_one(&state.db)
+            .await?;
+    Ok(ServerView {
+        username: auth.user().username.clone(),
+        sessions,
+        families,
+        opaque_tokens,
+    })
+}
+
+/// Checks a token as `/api/me` would, without acting on it.
+pub async fn verify_token(state: &AppState, token: &str) -> TokenCheck {
+    let timing = crate::timing::ServerTiming::default();
+    match crate::auth::bearer::authenticate(state, token.trim(), &timing).await {
+        Ok(auth) => TokenCheck {
+            valid: true,
+            status: 200,
+            message: format!(
+                "Valid: signed with this server's key, typed at+jwt, for {} until {}.",
+                auth.user.username, auth.claims.exp
+            ),
+        },
+        Err(err) => TokenCheck {
+            valid: false,
+            status: err.status_code().as_u16(),
+            message: err.message(),
+        },
+    }
+}

@@ -1,0 +1,356 @@
+//! The lab's additions at the API level: opaque tokens, scopes, the single-session policy,
+//! secret rotation, notes, and every server-side experiment reaching its verdict.
+
+use app::lab::{EXPERIMENTS, Outcome, RunsIn};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    BearerClient, PASSWORD, SendOk, SessionClient, Settings, TestApp, TestClient, body, spawn_app,
+    spawn_app_with, spawn_real_time_app,
+};
+
+async fn opaque_login(app: &TestApp, username: &str) -> String {
+    let res = app
+        .anonymous()
+        .post(app.url("/api/opaque/login"))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = body(res).await;
+    assert_eq!(token["token_type"], "Token");
+    token["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_opaque_token_is_looked_up_on_every_request_and_dies_at_logout() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let token = opaque_login(&app, "alice").await;
+    assert_eq!(token.len(), 40);
+    assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
+    let client = app.anonymous();
+    let me = client
+        .get(app.url("/api/me"))
+        .header(header::AUTHORIZATION, format!("Token {token}"))
+        .send_ok()
+        .await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let timing = me.headers()["server-timing"].to_str().unwrap().to_owned();
+    assert!(timing.contains("store;desc=\"token lookup\""), "{timing}");
+    assert!(timing.contains("auth;desc=\"opaque\""), "{timing}");
+    assert_eq!(body(me).await["auth"]["mode"], "opaque");
+    // Stored hashed only.
+    let stored: Vec<u8> = sqlx::query_scalar("select token_hash from opaque_tokens")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 32);
+    assert_ne!(stored, token.as_bytes());
+
+    let logout = client
+        .post(app.url("/api/opaque/logout"))
+        .header(header::AUTHORIZATION, format!("Token {token}"))
+        .send_ok()
+        .await;
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.count("select count(*) from opaque_tokens").await, 0);
+    let after = client
+        .get(app.url("/api/me"))
+        .header(header::AUTHORIZATION, format!("Token {token}"))
+        .send_ok()
+        .await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn opaque_tokens_are_listed_and_revocable_as_devices() {
+    let app = spawn_app().await;
+    let session: SessionClient = app.user("alice").await;
+    let token = opaque_login(&app, "alice").await;
+    let list = body(session.request(Method::GET, "/api/devices").send_ok().await).await;
+    let opaque = list["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "opaque")
+        .expect("the opaque token is listed")
+        .clone();
+    let id = opaque["id"].as_str().unwrap();
+    let res = session
+        .request(Method::DELETE, &format!("/api/devices/{id}"))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let after = app
+        .anonymous()
+        .get(app.url("/api/me"))
+        .header(header::AUTHORIZATION, format!("Token {token}"))
+        .send_ok()
+        .await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn scoped_login(app: &TestApp, scope: &str) -> Value {
+    let res = app
+        .anonymous()
+        .post(app.url("/api/token/login"))
+        .json(&json!({ "username": "alice", "password": PASSWORD, "scope": scope }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "login with scope {scope}");
+    body(res).await
+}
+
+#[tokio::test]
+async fn a_read_only_token_reads_but_is_refused_writes_with_403() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let pair = scoped_login(&app, "read").await;
+    let access = pair["access_token"].as_str().unwrap();
+    let client = app.anonymous();
+    let read = client
+        .get(app.url("/api/notes"))
+        .bearer_auth(access)
+        .send_ok()
+        .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    let write = client
+        .post(app.url("/api/notes"))
+        .bearer_auth(access)
+        .json(&json!({ "text": "hello" }))
+        .send_ok()
+        .await;
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        write.headers()[header::WWW_AUTHENTICATE],
+        "Bearer realm=\"authlab\", error=\"insufficient_scope\", scope=\"write\""
+    );
+    assert_eq!(body(write).await["error"], "insufficient_scope");
+    let revoke = client
+        .post(app.url("/api/devices/revoke-others"))
+        .bearer_auth(access)
+        .send_ok()
+        .await;
+    assert_eq!(revoke.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("select count(*) from notes").await, 0);
+
+    // Rotation keeps the scope.
+    let refreshed = client
+        .post(app.url("/api/token/refresh"))
+        .json(&json!({ "refresh_token": pair["refresh_token"] }))
+        .send_ok()
+        .await;
+    let access = body(refreshed).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = body(
+        client
+            .get(app.url("/api/me"))
+            .bearer_auth(&access)
+            .send_ok()
+            .await,
+    )
+    .await;
+    assert_eq!(me["auth"]["scope"], "read");
+    let write = client
+        .post(app.url("/api/notes"))
+        .bearer_auth(&access)
+        .json(&json!({ "text": "hello" }))
+        .send_ok()
+        .await;
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_full_token_and_a_session_can_write_notes() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let pair = scoped_login(&app, "read write").await;
+    let res = app
+        .anonymous()
+        .post(app.url("/api/notes"))
+        .bearer_auth(pair["access_token"].as_str().unwrap())
+        .json(&json!({ "text": "from a token" }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(body(res).await["via"], "bearer");
+    let session = SessionClient::login(&app, "alice", PASSWORD).await;
+    let res = session
+        .request(Method::POST, "/api/notes")
+        .json(&json!({ "text": "from a session" }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let list = body(session.request(Method::GET, "/api/notes").send_ok().await).await;
+    assert_eq!(list["notes"].as_array().unwrap().len(), 2);
+    assert_eq!(list["notes"][0]["text"], "from a session");
+}
+
+#[tokio::test]
+async fn unknown_scopes_and_empty_notes_are_422() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let res = app
+        .anonymous()
+        .post(app.url("/api/token/login"))
+        .json(&json!({ "username": "alice", "password": PASSWORD, "scope": "admin" }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let session = SessionClient::login(&app, "alice", PASSWORD).await;
+    let res = session
+        .request(Method::POST, "/api/notes")
+        .json(&json!({ "text": "   " }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn with_the_single_session_policy_a_new_login_ends_the_others_in_both_modes() {
+    let app = spawn_app_with(Settings::default().with("SINGLE_SESSION", true)).await;
+    app.register("alice").await;
+    let laptop = SessionClient::login(&app, "alice", PASSWORD).await;
+    let phone = BearerClient::login(&app, "alice", PASSWORD).await;
+    assert_eq!(laptop.me().await.status(), StatusCode::UNAUTHORIZED);
+    let tablet = SessionClient::login(&app, "alice", PASSWORD).await;
+    let refresh = phone.refresh_with(&phone.refresh_token()).await;
+    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
+    let list = body(tablet.request(Method::GET, "/api/devices").send_ok().await).await;
+    assert_eq!(list["devices"].as_array().unwrap().len(), 1);
+    let reason: String = sqlx::query_scalar("select revoked_reason from token_families")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(reason, "single_session");
+}
+
+#[tokio::test]
+async fn without_the_policy_logins_coexist() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let laptop = SessionClient::login(&app, "alice", PASSWORD).await;
+    let _phone = BearerClient::login(&app, "alice", PASSWORD).await;
+    assert_eq!(laptop.me().await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn rotating_the_signing_key_ends_access_tokens_but_not_refresh_tokens() {
+    let app = spawn_app().await;
+    let client: BearerClient = app.user("alice").await;
+    assert_eq!(client.me().await.status(), StatusCode::OK);
+    server::lab::rotate_secret(&app.state).unwrap();
+    let res = client.me().await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(body(res).await["error"], "invalid_token");
+    client.refresh().await;
+    assert_eq!(client.me().await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn production_has_no_lab_switches() {
+    let app = spawn_app_with(Settings::default().with("LAB_SWITCHES", false)).await;
+    app.register("alice").await;
+    let res = app
+        .anonymous()
+        .post(app.url("/api/lab/session-login"))
+        .json(&json!({ "username": "alice", "password": PASSWORD, "idle_secs": 2 }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(server::lab::rotate_secret(&app.state).is_err());
+    assert!(
+        server::lab::experiments::run(&app.state, "forgery")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn lab_logins_refuse_lifetimes_out_of_range() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let res = app
+        .anonymous()
+        .post(app.url("/api/lab/token-login"))
+        .json(&json!({ "username": "alice", "password": PASSWORD, "access_ttl_secs": 0 }))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_lab_token_login_issues_the_asked_lifetime_and_keeps_it_on_refresh() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    let res = app
+        .anonymous()
+        .post(app.url("/api/lab/token-login"))
+        .json(&json!({ "username": "alice", "password": PASSWORD, "access_ttl_secs": 7 }))
+        .send_ok()
+        .await;
+    let pair = body(res).await;
+    assert_eq!(pair["expires_in"], 7);
+    let refreshed = app
+        .anonymous()
+        .post(app.url("/api/token/refresh"))
+        .json(&json!({ "refresh_token": pair["refresh_token"] }))
+        .send_ok()
+        .await;
+    assert_eq!(body(refreshed).await["expires_in"], 7);
+}
+
+/// Every server-side experiment, run for real against a spawned app.
+macro_rules! experiment_tests {
+    ($($name:ident => $id:literal : $outcome:expr),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = spawn_real_time_app(Settings::default().with("REFRESH_TOKEN_GRACE_SECS", 1)).await;
+                let report = server::lab::experiments::run(&app.state, $id).await.expect("the experiment runs");
+                assert_eq!(report.verdict.outcome, $outcome, "{}: {}", $id, report.verdict.text);
+                assert!(!report.steps.is_empty());
+                assert!(report.steps.iter().any(|s| !s.exchanges.is_empty()), "real requests were made");
+            }
+        )*
+    };
+}
+
+experiment_tests! {
+    experiment_no_credential => "no-credential": Outcome::Confirmed,
+    experiment_credential_contents => "credential-contents": Outcome::Confirmed,
+    experiment_stolen_cookie => "stolen-cookie": Outcome::Confirmed,
+    experiment_stolen_token => "stolen-token": Outcome::Confirmed,
+    experiment_forgery => "forgery": Outcome::Confirmed,
+    experiment_refresh_reuse => "refresh-reuse": Outcome::Confirmed,
+    experiment_server_state => "server-state": Outcome::Partly,
+    experiment_wire_bytes => "wire-bytes": Outcome::Confirmed,
+    experiment_sliding_session => "sliding-session": Outcome::Confirmed,
+    experiment_single_session => "single-session": Outcome::Partly,
+    experiment_opaque_token => "opaque-token": Outcome::Confirmed,
+    experiment_scoped_token => "scoped-token": Outcome::Confirmed,
+    experiment_leaked_secret => "leaked-secret": Outcome::Confirmed,
+}
+
+#[test]
+fn every_server_experiment_has_a_test_above() {
+    let server_side = EXPERIMENTS
+        .iter()
+        .filter(|e| e.runs_in == RunsIn::Server)
+        .count();
+    assert_eq!(server_side, 13);
+}
+
+#[tokio::test]
+async fn experiments_leave_the_switches_as_they_found_them() {
+    let app = spawn_app().await;
+    let before = server::lab::settings(&app.state);
+    server::lab::experiments::run(&app.state, "single-session")
+        .await
+        .unwrap();
+    assert_eq!(server::lab::settings(&app.state), before);
+}
