@@ -4,6 +4,9 @@
 //! `/session/profile` and `/token/profile` are the same page talking to the server in the two
 //! ways the lab compares.
 
+// The lab's views nest deeply; monomorphising them needs more than the default 128 levels.
+#![recursion_limit = "512"]
+
 pub mod client;
 pub mod components;
 pub mod error;
@@ -27,8 +30,9 @@ use crate::{
     components::layout::ModeLayout,
     mode::AuthMode,
     pages::{
-        devices::DevicesPage, home::HomePage, login::LoginPage, not_found::NotFound,
-        profile::ProfilePage, register::RegisterPage, settings::SettingsPage,
+        compare::ComparePage, devices::DevicesPage, home::HomePage, jwt::JwtPage, lab::LabPage,
+        lab_window::LabWindowPage, login::LoginPage, not_found::NotFound, profile::ProfilePage,
+        register::RegisterPage, settings::SettingsPage,
     },
 };
 
@@ -62,6 +66,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=|| view! { <Redirect path="/session" /> } />
+                <Route path=StaticSegment("lab") view=|| view! { <Redirect path="/session/lab" /> } />
+                <Route
+                    path=StaticSegment("compare")
+                    view=|| view! { <Redirect path="/session/compare" /> }
+                />
+                <Route path=StaticSegment("lab-window") view=LabWindowPage />
                 <ModeRoutes mode=AuthMode::Session />
                 <ModeRoutes mode=AuthMode::Token />
             </Routes>
@@ -88,6 +98,9 @@ fn ModeRoutes(mode: AuthMode) -> impl MatchNestedRoutes + Clone {
             <Route path=StaticSegment("profile") view=ProfilePage />
             <Route path=StaticSegment("devices") view=DevicesPage />
             <Route path=StaticSegment("settings") view=SettingsPage />
+            <Route path=StaticSegment("lab") view=LabPage />
+            <Route path=StaticSegment("compare") view=ComparePage />
+            <Route path=StaticSegment("jwt") view=JwtPage />
         </ParentRoute>
     }
     .into_inner()

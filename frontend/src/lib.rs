@@ -1,5 +1,8 @@
 //! The hydrate entry point compiled to WebAssembly; nothing else lives here.
 
+// The app's views nest deeply; monomorphising them needs more than the default 128 levels.
+#![recursion_limit = "512"]
+
 use wasm_bindgen::JsValue;
 
 /// Called by the generated JS loader once the WASM module is instantiated.

@@ -14,6 +14,9 @@
 //! mode to decide how to reach the server.
 
 pub mod forms;
+pub mod inspector;
+#[cfg(feature = "hydrate")]
+pub mod lab_window;
 #[cfg(feature = "hydrate")]
 pub mod refresher;
 pub mod token_store;

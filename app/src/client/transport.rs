@@ -1,15 +1,21 @@
-//! The custom server-function client: in token mode it attaches `Authorization: Bearer`.
+//! The custom server-function clients.
 //!
-//! Before each call it asks the refresher for a token that will not expire in flight (which
-//! may refresh first). In session mode it adds nothing: the browser sends the HttpOnly cookie by
-//! itself and script never sees it. On the server (SSR) server functions run in-process and no
-//! client is involved, so the plain browser client stands in.
+//! * [`AuthedClient`] attaches `Authorization: Bearer` in token mode: before each call it asks
+//!   the refresher for a token that will not expire in flight (which may refresh first). In
+//!   session mode it adds nothing — the browser sends the HttpOnly cookie by itself and script
+//!   never sees it.
+//! * [`InspectedClient`] attaches nothing (logins, refreshes, logouts).
+//!
+//! Both record each call for the request inspector. On the server (SSR) server functions run
+//! in-process and no client is involved, so the plain browser client stands in.
 
 #[cfg(not(feature = "hydrate"))]
 pub use leptos::server_fn::client::browser::BrowserClient as AuthedClient;
+#[cfg(not(feature = "hydrate"))]
+pub use leptos::server_fn::client::browser::BrowserClient as InspectedClient;
 
 #[cfg(feature = "hydrate")]
-pub use browser::AuthedClient;
+pub use browser::{AuthedClient, InspectedClient};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -18,15 +24,85 @@ mod browser {
         client::{Client, browser::BrowserClient},
         error::FromServerFnError,
         request::browser::BrowserRequest,
-        response::browser::BrowserResponse,
+        response::{ClientRes, browser::BrowserResponse},
     };
     use send_wrapper::SendWrapper;
 
-    use crate::client::refresher;
+    use crate::client::{
+        inspector::{self, Record},
+        refresher,
+    };
 
     /// Sends server-function requests with the bearer token attached in token mode.
     #[derive(Debug)]
     pub struct AuthedClient;
+
+    /// Sends server-function requests as they are, recording them for the inspector.
+    #[derive(Debug)]
+    pub struct InspectedClient;
+
+    fn path_of(url: &str) -> String {
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+        after_scheme
+            .find('/')
+            .map_or_else(|| "/".to_owned(), |i| after_scheme[i..].to_owned())
+    }
+
+    async fn send_recorded<E, IS, OS>(
+        req: BrowserRequest,
+        token: Option<String>,
+    ) -> Result<BrowserResponse, E>
+    where
+        E: FromServerFnError,
+        IS: FromServerFnError,
+        OS: FromServerFnError,
+    {
+        if let Some(token) = &token {
+            req.headers()
+                .set("Authorization", &format!("Bearer {token}"));
+        }
+        let method = req.method().to_string();
+        let path = path_of(&req.url());
+        let res = <BrowserClient as Client<E, IS, OS>>::send(req).await?;
+        let status = <BrowserResponse as ClientRes<E>>::status(&res);
+        let headers = res.generate_headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (credential, credential_bytes, readable) = match &token {
+            Some(token) => {
+                let shown: String = token.chars().take(16).collect();
+                let bytes = "Authorization: Bearer ".len() + token.len();
+                (
+                    format!("Authorization: Bearer {shown}… ({bytes} B)"),
+                    bytes,
+                    true,
+                )
+            }
+            None => {
+                let (text, bytes) = inspector::parse_credential_echo(
+                    &header("x-authlab-credential").unwrap_or_default(),
+                );
+                (text, bytes, false)
+            }
+        };
+        inspector::push(Record {
+            seq: 0,
+            method,
+            path,
+            status,
+            credential,
+            credential_bytes,
+            readable,
+            set_cookie: header("x-authlab-set-cookie"),
+            www_authenticate: header("www-authenticate"),
+            timing: inspector::parse_timing(&header("server-timing").unwrap_or_default()),
+        });
+        Ok(res)
+    }
 
     impl<E, IS, OS> Client<E, IS, OS> for AuthedClient
     where
@@ -39,12 +115,41 @@ mod browser {
 
         fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
             SendWrapper::new(async move {
-                if let Some(token) = refresher::access_token().await {
-                    req.headers()
-                        .set("Authorization", &format!("Bearer {token}"));
-                }
-                <BrowserClient as Client<E, IS, OS>>::send(req).await
+                let token = refresher::access_token().await;
+                send_recorded::<E, IS, OS>(req, token).await
             })
+        }
+
+        fn open_websocket(
+            path: &str,
+        ) -> impl Future<
+            Output = Result<
+                (
+                    impl futures::Stream<Item = Result<Bytes, Bytes>> + Send + 'static,
+                    impl futures::Sink<Bytes> + Send + 'static,
+                ),
+                E,
+            >,
+        > + Send {
+            <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
+        }
+
+        fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+            <BrowserClient as Client<E, IS, OS>>::spawn(future);
+        }
+    }
+
+    impl<E, IS, OS> Client<E, IS, OS> for InspectedClient
+    where
+        E: FromServerFnError,
+        IS: FromServerFnError,
+        OS: FromServerFnError,
+    {
+        type Request = BrowserRequest;
+        type Response = BrowserResponse;
+
+        fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
+            SendWrapper::new(send_recorded::<E, IS, OS>(req, None))
         }
 
         fn open_websocket(

@@ -5,6 +5,7 @@ use leptos_router::{components::Outlet, hooks::use_location};
 
 use crate::{
     client::{AuthClient, forms::LogoutButton},
+    components::inspector::Inspector,
     mode::AuthMode,
 };
 
@@ -24,6 +25,7 @@ pub fn ModeLayout(
         <main class="page">
             <Outlet />
         </main>
+        <Inspector />
         <footer class="footer">
             "authlab — cookie sessions and bearer tokens, side by side. "
             <a href="/api/openapi.json">"API (OpenAPI)"</a>
@@ -49,6 +51,9 @@ pub fn Header() -> impl IntoView {
             <nav class="nav">
                 {nav("profile", "Profile")}
                 {nav("devices", "Devices")}
+                {nav("lab", "Lab")}
+                {nav("compare", "Compare")}
+                {nav("jwt", "JWT")}
                 {nav("settings", "Settings")}
             </nav>
             <ModeSwitch current=mode path=Signal::derive(move || location.pathname.get()) />

@@ -6,13 +6,15 @@
 //! (`PostUrl`, the default) work as plain HTML forms, so register and session login work with
 //! JavaScript disabled.
 
+pub mod lab;
+
 use leptos::{
     prelude::*,
     server_fn::codec::{GetUrl, Json},
 };
 
 use crate::{
-    client::transport::AuthedClient,
+    client::transport::{AuthedClient, InspectedClient},
     error::AppError,
     wire::{DeviceList, Me, Note, NoteList, Revoked, TokenPair, UserView},
 };
@@ -21,7 +23,7 @@ use crate::{
 use crate::wire::{Credentials, RefreshRequest};
 
 /// Creates an account. Without JavaScript, redirects to the login page of `mode`.
-#[server(prefix = "/api/fn", endpoint = "register")]
+#[server(prefix = "/api/fn", endpoint = "register", client = InspectedClient)]
 pub async fn register(
     username: String,
     password: String,
@@ -46,7 +48,7 @@ pub async fn register(
 }
 
 /// Logs in with a cookie session. Without JavaScript, redirects to `next` (a local path).
-#[server(prefix = "/api/fn", endpoint = "session_login")]
+#[server(prefix = "/api/fn", endpoint = "session_login", client = InspectedClient)]
 pub async fn session_login(
     username: String,
     password: String,
@@ -64,7 +66,7 @@ pub async fn session_login(
 }
 
 /// Ends the cookie session. Without JavaScript, redirects to the session home page.
-#[server(prefix = "/api/fn", endpoint = "session_logout")]
+#[server(prefix = "/api/fn", endpoint = "session_logout", client = InspectedClient)]
 pub async fn session_logout() -> Result<(), AppError> {
     let (port, parts) = crate::port::context()?;
     port.session_logout(&parts).await?;
@@ -76,7 +78,7 @@ pub async fn session_logout() -> Result<(), AppError> {
 
 /// Logs in for tokens. With `refresh_in_cookie` the refresh token is set as an HttpOnly cookie
 /// (path `/api/token`) and the returned pair's `refresh_token` is empty.
-#[server(prefix = "/api/token/fn", endpoint = "login", input = Json)]
+#[server(prefix = "/api/token/fn", endpoint = "login", input = Json, client = InspectedClient)]
 pub async fn token_login(
     username: String,
     password: String,
@@ -92,7 +94,7 @@ pub async fn token_login(
 }
 
 /// Rotates a refresh token (from the argument, or the refresh cookie when it is `None`).
-#[server(prefix = "/api/token/fn", endpoint = "refresh", input = Json)]
+#[server(prefix = "/api/token/fn", endpoint = "refresh", input = Json, client = InspectedClient)]
 pub async fn token_refresh(refresh_token: Option<String>) -> Result<TokenPair, AppError> {
     let (port, parts) = crate::port::context()?;
     port.token_refresh(&parts, RefreshRequest { refresh_token })
@@ -100,7 +102,7 @@ pub async fn token_refresh(refresh_token: Option<String>) -> Result<TokenPair, A
 }
 
 /// Revokes the refresh-token family (from the argument, or the refresh cookie).
-#[server(prefix = "/api/token/fn", endpoint = "logout", input = Json)]
+#[server(prefix = "/api/token/fn", endpoint = "logout", input = Json, client = InspectedClient)]
 pub async fn token_logout(refresh_token: Option<String>) -> Result<(), AppError> {
     let (port, parts) = crate::port::context()?;
     port.token_logout(&parts, RefreshRequest { refresh_token })

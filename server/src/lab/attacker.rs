@@ -53,7 +53,7 @@ async fn attack_page(Query(q): Query<Target>) -> Response {
     let target = &q.target;
     let page = format!(
         r#"<!doctype html>
-<html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<html><head><meta charset="utf-8"><meta name="referrer" content="origin">
 <title>You have won a prize</title></head>
 <body style="font-family: sans-serif">
 <h1>Congratulations!</h1>

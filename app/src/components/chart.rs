@@ -1,0 +1,190 @@
+//! Charts drawn as SVG by the app itself (no chart library, nothing fetched).
+
+use leptos::prelude::*;
+
+use crate::lab::{Bar, Chart, Lane};
+
+const WIDTH: f64 = 640.0;
+
+fn colour(kind: &str) -> &'static str {
+    match kind {
+        "session" => "#1f7a5a",
+        "bearer" => "#2b59c3",
+        "opaque" => "#b26a00",
+        _ => "#5d6678",
+    }
+}
+
+fn number(value: f64) -> String {
+    if value >= 100.0 || value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// Any chart of a report.
+#[component]
+pub fn ChartView(
+    /// The chart to draw.
+    chart: Chart,
+) -> impl IntoView {
+    match chart {
+        Chart::Bars { title, unit, bars } => view! { <BarChart title unit bars /> }.into_any(),
+        Chart::Timeline {
+            title,
+            end_ms,
+            lanes,
+        } => view! { <Timeline title end_ms lanes /> }.into_any(),
+    }
+}
+
+/// Horizontal bars with their values.
+#[component]
+pub fn BarChart(
+    /// Caption.
+    title: String,
+    /// Unit shown after each value.
+    unit: String,
+    /// The bars.
+    bars: Vec<Bar>,
+) -> impl IntoView {
+    let label_w = 230.0;
+    let bar_h = 24.0;
+    let gap = 10.0;
+    let max = bars
+        .iter()
+        .map(|b| b.value)
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    let height = bars.len() as f64 * (bar_h + gap) + gap;
+    let plot_w = WIDTH - label_w - 90.0;
+    view! {
+        <figure class="chart" data-testid="chart">
+            <figcaption>{title.clone()}</figcaption>
+            <svg
+                viewBox=format!("0 0 {WIDTH} {height}")
+                width="100%"
+                role="img"
+                aria-label=title
+            >
+                {bars
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        let y = gap + i as f64 * (bar_h + gap);
+                        let w = (b.value / max * plot_w).max(1.0);
+                        view! {
+                            <g>
+                                <text x=label_w - 8.0 y=y + bar_h * 0.7 text-anchor="end" class="chart-label">
+                                    {b.label.clone()}
+                                </text>
+                                <rect x=label_w y=y width=w height=bar_h rx="3" fill=colour(&b.kind)>
+                                    <title>{format!("{}: {} {unit}", b.label, number(b.value))}</title>
+                                </rect>
+                                <text x=label_w + w + 6.0 y=y + bar_h * 0.7 class="chart-value">
+                                    {format!("{} {unit}", number(b.value))}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+            </svg>
+        </figure>
+    }
+}
+
+/// Requests (dots: green accepted, red refused) and events (dashed lines) over time.
+#[component]
+pub fn Timeline(
+    /// Caption.
+    title: String,
+    /// Length of the time axis, ms.
+    end_ms: f64,
+    /// Rows.
+    lanes: Vec<Lane>,
+) -> impl IntoView {
+    let label_w = 150.0;
+    let lane_h = 54.0;
+    let axis_h = 22.0;
+    let start = lanes
+        .iter()
+        .flat_map(|l| {
+            l.marks
+                .iter()
+                .map(|m| m.at_ms)
+                .chain(l.limits.iter().map(|x| x.at_ms))
+        })
+        .fold(end_ms, f64::min);
+    let span = (end_ms - start).max(1.0);
+    let plot_w = WIDTH - label_w - 20.0;
+    let x = move |at: f64| label_w + (at - start) / span * plot_w;
+    let height = lanes.len() as f64 * lane_h + axis_h;
+    let seconds = (span / 1000.0).ceil() as usize;
+    view! {
+        <figure class="chart" data-testid="chart">
+            <figcaption>{title.clone()}</figcaption>
+            <svg
+                viewBox=format!("0 0 {WIDTH} {height}")
+                width="100%"
+                role="img"
+                aria-label=title
+            >
+                {(0..=seconds)
+                    .map(|s| {
+                        let at = start + s as f64 * 1000.0;
+                        view! {
+                            <g>
+                                <line x1=x(at) x2=x(at) y1="0" y2=height - axis_h class="chart-grid" />
+                                <text x=x(at) y=height - 6.0 text-anchor="middle" class="chart-axis">
+                                    {format!("{s} s")}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+                {lanes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, lane)| {
+                        let mid = i as f64 * lane_h + lane_h / 2.0;
+                        view! {
+                            <g>
+                                <text x=label_w - 8.0 y=mid + 4.0 text-anchor="end" class="chart-label">
+                                    {lane.label.clone()}
+                                </text>
+                                <line x1=label_w x2=WIDTH - 20.0 y1=mid y2=mid class="chart-lane" />
+                                {lane
+                                    .limits
+                                    .iter()
+                                    .map(|l| {
+                                        view! {
+                                            <line x1=x(l.at_ms) x2=x(l.at_ms) y1=mid - 20.0 y2=mid + 20.0 class="chart-limit" />
+                                            <text x=x(l.at_ms) + 3.0 y=mid - 12.0 class="chart-note">{l.label.clone()}</text>
+                                        }
+                                    })
+                                    .collect_view()}
+                                {lane
+                                    .marks
+                                    .iter()
+                                    .map(|m| {
+                                        view! {
+                                            <circle
+                                                cx=x(m.at_ms)
+                                                cy=mid
+                                                r="5"
+                                                fill=if m.ok { "#1f7a5a" } else { "#b3261e" }
+                                            >
+                                                <title>{m.label.clone()}</title>
+                                            </circle>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+            </svg>
+        </figure>
+    }
+}
