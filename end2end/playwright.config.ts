@@ -41,7 +41,8 @@ export default defineConfig<Options>({
     {
       name: 'token',
       use: { mode: 'token' },
-      testIgnore: ['**/session/**'],
+      // The lab's experiments are the same whatever the page's mode: they run once.
+      testIgnore: ['**/session/**', '**/lab/**'],
     },
   ],
   webServer: {

@@ -151,7 +151,7 @@ async fn every_documented_operation_is_routed() {
     let doc: serde_json::Value = res.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 13);
+    assert_eq!(paths.len(), 18);
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
             let url = app.url(&path.replace("{id}", "no-such-device"));

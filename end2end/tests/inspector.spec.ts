@@ -1,0 +1,38 @@
+import { test, expect, PASSWORD } from './fixtures';
+import { Inspector } from './pages/inspector';
+import { LoginPage } from './pages/login';
+import { ProfilePage } from './pages/profile';
+import { RegisterPage } from './pages/register';
+
+test('the inspector shows the credential that travelled, its size, and Server-Timing', async ({ page, mode, username }) => {
+  const register = new RegisterPage(page, mode);
+  await register.goto();
+  await register.register(username, PASSWORD);
+  const login = new LoginPage(page, mode);
+  await login.expectHere();
+  await login.login(username, PASSWORD);
+  const profile = new ProfilePage(page, mode);
+  await profile.expectUser(username);
+  // The profile page calls /me every 2 seconds.
+  await expect(page.getByTestId('calls-ok')).not.toHaveText('0');
+
+  const inspector = new Inspector(page);
+  await inspector.open();
+  const last = inspector.latest('/api/fn/me');
+  await expect(last.getByTestId('inspector-status')).toHaveText('200');
+  const credential = last.getByTestId('inspector-credential');
+  if (mode === 'session') {
+    await expect(credential).toHaveText(/^Cookie \(\d+ B\) — sent by the browser; HttpOnly/);
+    await expect(last.getByTestId('inspector-timing')).toContainText('auth session');
+  } else {
+    await expect(credential).toHaveText(/^Authorization: Bearer eyJ.*… \(\d{3} B\)$/);
+    await expect(last.getByTestId('inspector-timing')).toContainText('auth jwt');
+  }
+  await expect(last.getByTestId('inspector-timing')).toHaveText(/\d+\.\d{3} ms/);
+
+  // What page scripts can read, and what the server keeps.
+  await expect(inspector.storage).toContainText('document.cookie');
+  await expect(inspector.storage).not.toContainText('authlab_session');
+  await expect(inspector.server).toContainText(`For ${username}:`);
+  await expect(inspector.server).toContainText(mode === 'session' ? '1 session record(s)' : '1 token login(s)');
+});

@@ -1,0 +1,50 @@
+import { test, expect } from '../fixtures';
+import { ComparePage } from '../pages/compare';
+
+test('compare: both panes act, and a stolen credential fares differently after logout', async ({ page }) => {
+  const compare = new ComparePage(page, 'session');
+  await compare.goto();
+  await compare.both('register');
+  await expect(compare.status('session', 'register')).toHaveText('201');
+  await expect(compare.status('bearer', 'register')).toHaveText('201');
+
+  await compare.both('login');
+  await expect(compare.summary('session', 'login')).toHaveText('200, session cookie set');
+  await expect(compare.summary('bearer', 'login')).toHaveText('200, access + refresh token kept');
+
+  await compare.both('me');
+  await expect(compare.status('session', 'me')).toHaveText('200');
+  await expect(compare.status('bearer', 'me')).toHaveText('200');
+
+  await compare.both('write');
+  await expect(compare.status('session', 'write')).toHaveText('201');
+  await expect(compare.status('bearer', 'write')).toHaveText('201');
+
+  await compare.both('steal');
+  await expect(compare.summary('session', 'steal')).toContainText('copied Cookie');
+  await expect(compare.summary('bearer', 'steal')).toContainText('copied Authorization');
+  const cookieBytes = Number((await compare.summary('session', 'steal').textContent())!.match(/(\d+) bytes/)![1]);
+  const bearerBytes = Number((await compare.summary('bearer', 'steal').textContent())!.match(/(\d+) bytes/)![1]);
+  expect(bearerBytes).toBeGreaterThan(3 * cookieBytes);
+
+  await compare.both('replay');
+  await expect(compare.status('session', 'replay')).toHaveText('200');
+  await expect(compare.status('bearer', 'replay')).toHaveText('200');
+
+  await compare.both('logout');
+  await expect(compare.status('session', 'logout')).toHaveText('204');
+  await expect(compare.status('bearer', 'logout')).toHaveText('204');
+
+  // The claim of the whole comparison: after logout the stolen cookie is dead, the stolen token is not.
+  await compare.both('replay');
+  await expect(compare.status('session', 'replay')).toHaveText('401');
+  await expect(compare.status('bearer', 'replay')).toHaveText('200');
+});
+
+test('compare: one pane acts alone', async ({ page }) => {
+  const compare = new ComparePage(page, 'token');
+  await compare.goto();
+  await page.getByTestId('cmp-bearer-register').click();
+  await expect(compare.status('bearer', 'register')).toHaveText('201');
+  await expect(page.getByTestId('cmp-session-register-status')).toHaveCount(0);
+});

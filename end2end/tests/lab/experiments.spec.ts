@@ -1,0 +1,206 @@
+import { test, expect } from '../fixtures';
+import { LabPage } from '../pages/lab';
+
+// Every experiment runs from the UI against the e2e server and must reach its verdict.
+// Browser experiments open a lab window (a pop-up on the other host name).
+
+test.describe.configure({ timeout: 120_000 });
+
+test('the lab lists every experiment, and /lab leads there', async ({ page }) => {
+  await page.goto('/lab');
+  await expect(page).toHaveURL(/\/session\/lab$/);
+  const lab = new LabPage(page);
+  for (const id of [
+    'no-credential', 'credential-contents', 'stolen-cookie', 'stolen-token', 'forgery', 'csrf', 'xss',
+    'refresh-reuse', 'server-state', 'wire-bytes', 'sliding-session', 'single-session',
+    'opaque-token', 'scoped-token', 'leaked-secret',
+  ]) {
+    await expect(lab.card(id)).toBeVisible();
+    await expect(lab.card(id).getByRole('button', { name: 'Run' })).toBeVisible();
+  }
+  await expect(page.getByTestId('lab-switches')).toBeVisible();
+});
+
+test('no credential: HTTP remembers nothing by itself', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('no-credential');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('with_credential')).toHaveText('200');
+  await expect(r.fact('without_credential')).toHaveText('401');
+  await expect(r.fact('challenge')).toHaveText('Bearer realm="authlab"');
+});
+
+test('what the credential is: opaque id vs readable JWT', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('credential-contents');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('cookie_meaning')).toHaveText('16 random bytes, no structure');
+  await expect(r.fact('jwt_claims')).toContainText('exp');
+  await expect(r.fact('jwt_claims')).toContainText('sub');
+  await expect(r.fact('secret_inside')).toHaveText('no');
+});
+
+test('a stolen session cookie works until revoked, then dies at once', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('stolen-cookie');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('thief_before')).toHaveText('200');
+  await expect(r.fact('revoke')).toHaveText('204');
+  await expect(r.fact('thief_after')).toHaveText('401');
+});
+
+test('a stolen access token outlives logout until exp; strict checking kills it', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('stolen-token');
+  await r.expectOutcome('confirmed');
+  expect(await r.number('accepted_after_logout')).toBeGreaterThan(0);
+  const window = await r.number('window_s');
+  // A 2 s token plus the 5 s leeway, measured from a logout right after issue.
+  expect(window).toBeGreaterThan(4);
+  expect(window).toBeLessThan(9);
+  await expect(r.fact('strict_after_logout')).toHaveText('401');
+  await expect(r.fact('strict_store')).toContainText('family check');
+  await expect(r.charts).toHaveCount(1);
+});
+
+test('tampered payload, alg none and a wrong key are all refused', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('forgery');
+  await r.expectOutcome('confirmed');
+  for (const key of ['tampered', 'alg_none', 'wrong_key']) {
+    await expect(r.fact(key)).toHaveText('401');
+  }
+  await expect(r.fact('original')).toHaveText('200');
+});
+
+test('CSRF: refused with defences, succeeds without, nothing in bearer mode', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('csrf');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('session_defended')).toHaveText('0');
+  await expect(r.fact('refusal')).toContainText('Cross-site request refused');
+  await expect(r.fact('refusal')).toContainText('Sec-Fetch-Site: same-site');
+  await expect(r.fact('session_undefended')).toHaveText('1');
+  await expect(r.fact('bearer_undefended')).toHaveText('0');
+  // The defences are back on afterwards.
+  await page.reload();
+  await expect(page.getByTestId('switch-csrf')).toBeChecked();
+});
+
+test('XSS: what an injected script can take under each storage policy', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('xss');
+  await r.expectOutcome('partly');
+  await expect(r.fact('local_storage_read')).toHaveText('access and refresh token');
+  await expect(r.fact('local_storage_refresh_replay')).toHaveText('200');
+  await expect(r.fact('session_storage_read')).toHaveText('access and refresh token');
+  await expect(r.fact('memory_read')).toHaveText('nothing');
+  await expect(r.fact('memory_intercepted')).toHaveText('the access token');
+  await expect(r.fact('hardened_read')).toHaveText('nothing');
+  await expect(r.fact('hardened_intercepted')).toHaveText('the access token');
+  await expect(r.fact('hardened_refresh_replay')).toHaveText('nothing to replay');
+  await expect(r.fact('session_read')).toHaveText('nothing');
+  await expect(r.fact('session_acted')).toHaveText('200');
+});
+
+test('refresh-token reuse revokes the whole login', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('refresh-reuse');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('inside_grace')).toHaveText('200');
+  await expect(r.fact('same_pair')).toHaveText('yes');
+  await expect(r.fact('after_grace')).toHaveText('401');
+  await expect(r.fact('newest_after')).toHaveText('401');
+  await expect(r.fact('devices_before')).toHaveText('1');
+  await expect(r.fact('devices_after')).toHaveText('0');
+});
+
+test('server state: session rows grow with users, access tokens add none', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('server-state');
+  await r.expectOutcome('partly');
+  await expect(r.fact('session_rows')).toHaveText('8');
+  expect(await r.number('session_bytes')).toBeGreaterThan(8 * 50);
+  await expect(r.fact('access_token_rows')).toHaveText('0');
+  await expect(r.fact('token_rows')).toHaveText('16');
+  await expect(r.charts).toHaveCount(2);
+});
+
+test('bytes on the wire: the JWT costs several times the cookie', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('wire-bytes');
+  await r.expectOutcome('confirmed');
+  const cookie = await r.number('cookie_bytes');
+  const jwt = await r.number('jwt_bytes');
+  expect(cookie).toBeGreaterThan(20);
+  expect(jwt).toBeGreaterThan(3 * cookie);
+  await expect(r.charts.locator('rect')).toHaveCount(3);
+});
+
+test('sliding session vs absolute cap, on a timeline', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('sliding-session');
+  await r.expectOutcome('confirmed');
+  expect(await r.number('active_last_ok_s')).toBeGreaterThan(3);
+  const refused = await r.number('active_refused_s');
+  expect(refused).toBeGreaterThan(5);
+  expect(refused).toBeLessThan(7.5);
+  await expect(r.fact('idle_after_pause')).toHaveText('401');
+  await expect(r.charts.locator('circle').first()).toBeVisible();
+});
+
+test('single-session policy ends older logins in both modes', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('single-session');
+  await r.expectOutcome('partly');
+  await expect(r.fact('session_after_token_login')).toHaveText('401');
+  await expect(r.fact('token_refresh_after')).toHaveText('401');
+  await expect(r.fact('token_access_after')).toHaveText('200');
+  await expect(r.fact('devices')).toHaveText('1');
+  await page.reload();
+  await expect(page.getByTestId('switch-single')).not.toBeChecked();
+});
+
+test('an opaque database token: a lookup per request, dead at logout', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('opaque-token');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('opaque_after_logout')).toHaveText('401');
+  await expect(r.charts.locator('rect')).toHaveCount(4);
+});
+
+test('a read-only token is refused on a write', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('scoped-token');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('scope')).toHaveText('read');
+  await expect(r.fact('read')).toHaveText('200');
+  await expect(r.fact('write')).toHaveText('403');
+  await expect(r.fact('full_write')).toHaveText('201');
+});
+
+test('a leaked signing secret forges tokens until the key is rotated', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.goto();
+  const r = await lab.run('leaked-secret');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('forged_before')).toHaveText('200');
+  await expect(r.fact('forged_after')).toHaveText('401');
+  await expect(r.fact('honest_after')).toHaveText('401');
+  await expect(r.fact('refresh_after')).toHaveText('200');
+  await expect(r.fact('honest_again')).toHaveText('200');
+});
