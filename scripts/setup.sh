@@ -62,6 +62,14 @@ fi
 
 [ "$what" = build ] && exit 0
 
+# --- Contract tests: schemathesis from PyPI into tools/venv -------------------------------
+if [ ! -x tools/venv/bin/schemathesis ] || [ tools/requirements.txt -nt tools/venv/bin/schemathesis ]; then
+    say "pip: installing schemathesis into tools/venv"
+    python3 -m venv tools/venv
+    tools/venv/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+    touch tools/venv/bin/schemathesis
+fi
+
 # --- Browser tests: Debian's Chromium and Playwright from npm ----------------------------
 apt_install chromium
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then

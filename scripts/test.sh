@@ -14,11 +14,13 @@ step() {
 }
 
 step cargo fmt --all --check
+step bash -c 'cd end2end && npx tsc -p tsconfig.json'
 step cargo clippy -p server --all-targets --locked -- -D warnings
 step cargo clippy -p app --features ssr --all-targets --locked -- -D warnings
 step cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
 step cargo test -p app --features ssr --locked
 step cargo test -p server --locked
 step cargo leptos build
+step scripts/contract.sh
 step bash -c 'cd end2end && npx playwright test'
 printf '\n\033[1mAll tests passed in %ss.\033[0m\n' "$SECONDS"

@@ -1,18 +1,9 @@
-import { test, expect, PASSWORD } from './fixtures';
+import { test, expect } from './fixtures';
+import { signUpAndLogIn } from './pages/flows';
 import { Inspector } from './pages/inspector';
-import { LoginPage } from './pages/login';
-import { ProfilePage } from './pages/profile';
-import { RegisterPage } from './pages/register';
 
 test('the inspector shows the credential that travelled, its size, and Server-Timing', async ({ page, mode, username }) => {
-  const register = new RegisterPage(page, mode);
-  await register.goto();
-  await register.register(username, PASSWORD);
-  const login = new LoginPage(page, mode);
-  await login.expectHere();
-  await login.login(username, PASSWORD);
-  const profile = new ProfilePage(page, mode);
-  await profile.expectUser(username);
+  await signUpAndLogIn(page, mode, username);
   // The profile page calls /me every 2 seconds.
   await expect(page.getByTestId('calls-ok')).not.toHaveText('0');
 

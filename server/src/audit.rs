@@ -27,3 +27,9 @@ pub async fn record(
         tracing::warn!(error = %err, kind, "could not record an auth event");
     }
 }
+
+/// Records a successful login in `mode` on `device`, in the audit trail and the log.
+pub async fn login_succeeded(db: &SqlitePool, at: Millis, user_id: i64, mode: &str, device: &str) {
+    record(db, at, Some(user_id), "login_succeeded", Some(mode), device).await;
+    tracing::info!(user_id, mode, device, "login");
+}

@@ -35,9 +35,10 @@ pub async fn list(state: &AppState, auth: &Authentication) -> Result<NoteList, A
 /// Writes a note as the caller (needs the `write` scope).
 pub async fn add(state: &AppState, auth: &Authentication, text: &str) -> Result<Note, ApiError> {
     auth.require_scope(scope::WRITE)?;
-    let text = text.trim();
+    // The limit counts what was sent; blank notes are refused; surrounding space is not kept.
     let chars = text.chars().count();
-    if chars == 0 || chars > MAX_CHARS {
+    let text = text.trim();
+    if text.is_empty() || chars > MAX_CHARS {
         return Err(ApiError::Validation(vec![app::wire::FieldError {
             field: "text".into(),
             message: format!("A note has 1 to {MAX_CHARS} characters."),

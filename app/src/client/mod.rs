@@ -143,7 +143,7 @@ impl AuthClient {
     /// Loads data through an authenticated server function, reloading when the login changes.
     ///
     /// ## Usage
-    /// ```ignore
+    /// ```text
     /// let devices = auth.load(fns::devices);
     /// view! { <Suspense>{move || devices.get().map(|d| ...)}</Suspense> }
     /// ```

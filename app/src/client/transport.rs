@@ -33,13 +33,16 @@ mod browser {
         refresher,
     };
 
-    /// Sends server-function requests with the bearer token attached in token mode.
+    /// A server-function client that records each call for the inspector; with `AUTH` it also
+    /// attaches the bearer token in token mode.
     #[derive(Debug)]
-    pub struct AuthedClient;
+    pub struct RecordingClient<const AUTH: bool>;
+
+    /// Sends server-function requests with the bearer token attached in token mode.
+    pub type AuthedClient = RecordingClient<true>;
 
     /// Sends server-function requests as they are, recording them for the inspector.
-    #[derive(Debug)]
-    pub struct InspectedClient;
+    pub type InspectedClient = RecordingClient<false>;
 
     fn path_of(url: &str) -> String {
         let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -104,7 +107,7 @@ mod browser {
         Ok(res)
     }
 
-    impl<E, IS, OS> Client<E, IS, OS> for AuthedClient
+    impl<const AUTH: bool, E, IS, OS> Client<E, IS, OS> for RecordingClient<AUTH>
     where
         E: FromServerFnError,
         IS: FromServerFnError,
@@ -115,41 +118,17 @@ mod browser {
 
         fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
             SendWrapper::new(async move {
-                let token = refresher::access_token().await;
+                let token = if AUTH {
+                    // Boxed: getting a token may refresh, and the refresh call goes through
+                    // this same (generic) client, so its future type would contain itself.
+                    let fetch: std::pin::Pin<Box<dyn Future<Output = Option<String>>>> =
+                        Box::pin(refresher::access_token());
+                    fetch.await
+                } else {
+                    None
+                };
                 send_recorded::<E, IS, OS>(req, token).await
             })
-        }
-
-        fn open_websocket(
-            path: &str,
-        ) -> impl Future<
-            Output = Result<
-                (
-                    impl futures::Stream<Item = Result<Bytes, Bytes>> + Send + 'static,
-                    impl futures::Sink<Bytes> + Send + 'static,
-                ),
-                E,
-            >,
-        > + Send {
-            <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
-        }
-
-        fn spawn(future: impl Future<Output = ()> + Send + 'static) {
-            <BrowserClient as Client<E, IS, OS>>::spawn(future);
-        }
-    }
-
-    impl<E, IS, OS> Client<E, IS, OS> for InspectedClient
-    where
-        E: FromServerFnError,
-        IS: FromServerFnError,
-        OS: FromServerFnError,
-    {
-        type Request = BrowserRequest;
-        type Response = BrowserResponse;
-
-        fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
-            SendWrapper::new(send_recorded::<E, IS, OS>(req, None))
         }
 
         fn open_websocket(

@@ -26,30 +26,18 @@ pub fn Field(
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let message = move || error.get().and_then(|e| e.field(name));
-    let input = match value {
-        Some(value) => view! {
-            <input
-                id=id.clone()
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                required
-                aria-invalid=move || message().is_some().to_string()
-                bind:value=value
-            />
-        }
-        .into_any(),
-        None => view! {
-            <input
-                id=id.clone()
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                required
-                aria-invalid=move || message().is_some().to_string()
-            />
-        }
-        .into_any(),
+    // Server-action forms read the input themselves; client-side forms bind it to a signal.
+    let value = value.unwrap_or_else(|| RwSignal::new(String::new()));
+    let input = view! {
+        <input
+            id=id.clone()
+            name=name
+            type=kind
+            autocomplete=autocomplete
+            required
+            aria-invalid=move || message().is_some().to_string()
+            bind:value=value
+        />
     };
     view! {
         <div class="field">

@@ -85,6 +85,17 @@ pub fn HomePage() -> impl IntoView {
                 </a>
             </p>
         </section>
+        <section class="panel" data-testid="home-lab">
+            <h2>"See it happen"</h2>
+            <p>
+                <a href=mode.path("lab")>"The lab"</a>
+                " runs each claim below against this server — stolen cookies and tokens, CSRF, injected script, refresh-token reuse — and shows the evidence. "
+                <a href=mode.path("compare")>"Compare"</a>
+                " puts a session client and a token client side by side; "
+                <a href=mode.path("jwt")>"the JWT decoder"</a>
+                " takes a token apart. The inspector at the bottom of every page shows what each request carried."
+            </p>
+        </section>
         <table class="compare">
             <thead>
                 <tr>

@@ -1,17 +1,9 @@
-import { test, expect, PASSWORD } from '../fixtures';
+import { test, expect } from '../fixtures';
 import { hydrated } from '../pages/app';
-import { LoginPage } from '../pages/login';
-import { ProfilePage } from '../pages/profile';
-import { RegisterPage } from '../pages/register';
+import { signUpAndLogIn } from '../pages/flows';
 
 test('the JWT decoder takes the current token apart and the server refuses an edited one', async ({ page, username }) => {
-  const register = new RegisterPage(page, 'token');
-  await register.goto();
-  await register.register(username, PASSWORD);
-  const login = new LoginPage(page, 'token');
-  await login.expectHere();
-  await login.login(username, PASSWORD);
-  await new ProfilePage(page, 'token').expectUser(username);
+  await signUpAndLogIn(page, 'token', username);
 
   // Client-side navigation keeps the in-memory token.
   await page.getByRole('link', { name: 'JWT' }).click();

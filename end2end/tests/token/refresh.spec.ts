@@ -4,7 +4,7 @@ import { hydrated } from '../pages/app';
 import { DevicesPage } from '../pages/devices';
 import { LoginPage } from '../pages/login';
 import { ProfilePage } from '../pages/profile';
-import { RegisterPage } from '../pages/register';
+import { signUpAndLogIn } from '../pages/flows';
 import { SettingsPage, type Policy } from '../pages/settings';
 
 // The e2e server issues 5-second access tokens (ACCESS_TOKEN_TTL_SECS=5).
@@ -14,15 +14,7 @@ async function registerAndLogin(page: Page, username: string, policy: Policy) {
   const settings = new SettingsPage(page, 'token');
   await settings.goto();
   await settings.choose(policy);
-  const register = new RegisterPage(page, 'token');
-  await register.goto();
-  await register.register(username, PASSWORD);
-  const login = new LoginPage(page, 'token');
-  await login.expectHere();
-  await login.login(username, PASSWORD);
-  const profile = new ProfilePage(page, 'token');
-  await profile.expectUser(username);
-  return profile;
+  return signUpAndLogIn(page, 'token', username);
 }
 
 test('silent refresh keeps the user logged in for more than three token lifetimes', async ({ page, username }) => {

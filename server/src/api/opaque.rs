@@ -23,8 +23,8 @@ pub async fn login(
 /// 204: the token's row is deleted; it is dead at once.
 pub async fn logout(State(state): State<AppState>, auth: Authentication) -> Result<StatusCode> {
     let Authentication::Opaque(token) = &auth else {
-        return Err(ApiError::BadRequest(
-            "send the opaque token as `Authorization: Token <token>`".into(),
+        return Err(ApiError::InvalidToken(
+            "this endpoint takes an opaque token (`Authorization: Token <token>`)",
         ));
     };
     opaque::revoke(&state.db, token.user.id, &token.handle).await?;

@@ -68,16 +68,7 @@ pub async fn login(
     .bind(client.ip_text())
     .execute(&state.db)
     .await?;
-    audit::record(
-        &state.db,
-        now,
-        Some(user.id),
-        "login_succeeded",
-        Some("opaque"),
-        &handle,
-    )
-    .await;
-    tracing::info!(user_id = user.id, device = %handle, "opaque token login");
+    audit::login_succeeded(&state.db, now, user.id, "opaque", &handle).await;
     Ok(OpaqueToken {
         token,
         token_type: "Token".into(),

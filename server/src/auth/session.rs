@@ -219,16 +219,7 @@ pub async fn login(
         client,
     )
     .await?;
-    audit::record(
-        &state.db,
-        now,
-        Some(user.id),
-        "login_succeeded",
-        Some("session"),
-        &data.device_id,
-    )
-    .await;
-    tracing::info!(user_id = user.id, device = %data.device_id, "session login");
+    audit::login_succeeded(&state.db, now, user.id, "session", &data.device_id).await;
     Ok(())
 }
 

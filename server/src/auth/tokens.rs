@@ -81,16 +81,7 @@ pub async fn login(
             options.access_ttl,
         )
         .await?;
-    audit::record(
-        &state.db,
-        now,
-        Some(user.id),
-        "login_succeeded",
-        Some("bearer"),
-        &issued.family_id,
-    )
-    .await;
-    tracing::info!(user_id = user.id, family = %issued.family_id, "token login");
+    audit::login_succeeded(&state.db, now, user.id, "bearer", &issued.family_id).await;
     let user = AuthUser {
         id: user.id,
         username: user.username,
@@ -195,9 +186,9 @@ fn presented(
                 RefreshDelivery::Cookie,
             )
         })
-        .ok_or_else(|| {
-            ApiError::BadRequest("send `refresh_token` in the body (or the refresh cookie)".into())
-        })
+        .ok_or(ApiError::InvalidGrant(
+            "no refresh token was sent (in the body or the refresh cookie)",
+        ))
 }
 
 fn pair(

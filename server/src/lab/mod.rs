@@ -121,12 +121,31 @@ fn lifetime(secs: Option<u64>, default: Duration) -> Result<Duration, ApiError> 
     }
 }
 
+/// A whole number of seconds. JSON has one number type, so `331.0` is accepted as 331 (as
+/// JSON Schema's `integer` does); `331.5` is not.
+fn whole_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let value = Option::<serde_json::Number>::deserialize(d)?;
+    value
+        .map(|n| {
+            n.as_u64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                        .map(|f| f as u64)
+                })
+                .ok_or_else(|| serde::de::Error::custom("expected a whole number of seconds"))
+        })
+        .transpose()
+}
+
 /// `POST /api/lab/session-login` body.
 #[derive(Debug, Deserialize)]
 pub struct LabSessionLogin {
     #[serde(flatten)]
     creds: Credentials,
+    #[serde(default, deserialize_with = "whole_secs")]
     idle_secs: Option<u64>,
+    #[serde(default, deserialize_with = "whole_secs")]
     absolute_secs: Option<u64>,
 }
 
@@ -153,6 +172,7 @@ async fn session_login(
 pub struct LabTokenLogin {
     #[serde(flatten)]
     login: crate::api::token::TokenLogin,
+    #[serde(default, deserialize_with = "whole_secs")]
     access_ttl_secs: Option<u64>,
 }
 

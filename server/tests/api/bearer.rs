@@ -515,15 +515,15 @@ async fn the_hardened_policy_keeps_the_refresh_token_in_a_strict_httponly_cookie
 }
 
 #[tokio::test]
-async fn refresh_without_any_token_is_a_bad_request() {
+async fn refresh_without_any_token_is_401_invalid_grant() {
     let app = spawn_app().await;
     let res = app
         .anonymous()
         .post(app.url("/api/token/refresh"))
         .send_ok()
         .await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(body(res).await["error"], "bad_request");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(body(res).await["error"], "invalid_grant");
 }
 
 #[tokio::test]
