@@ -6,35 +6,33 @@
 //!
 //! * `x-authlab-credential: cookie 61 B` / `authorization Bearer 412 B` / `none`
 //! * `x-authlab-set-cookie: authlab_session=<22 chars>; HttpOnly; SameSite=Lax; Path=/; ...`
+//!
+//! Written by the Server-Timing middleware, in the same pass (`crate::timing`).
 
-use axum::{
-    extract::Request,
-    http::{HeaderMap, HeaderValue, header},
-    middleware::Next,
-    response::Response,
-};
+use axum::http::{HeaderMap, HeaderValue, header};
 
-/// Middleware adding the two headers.
-pub async fn echo_credentials(req: Request, next: Next) -> Response {
-    let credential = describe(req.headers());
-    let mut res = next.run(req).await;
-    let set_cookies: Vec<String> = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(redact)
-        .collect();
-    let headers = res.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&credential) {
-        headers.insert("x-authlab-credential", value);
+/// What credential a request carries, as the `x-authlab-credential` value.
+pub fn credential_of(headers: &HeaderMap) -> HeaderValue {
+    if !headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE) {
+        return HeaderValue::from_static("none");
     }
-    if !set_cookies.is_empty()
-        && let Ok(value) = HeaderValue::from_str(&set_cookies.join(" | "))
-    {
-        headers.insert("x-authlab-set-cookie", value);
+    HeaderValue::from_str(&describe(headers)).unwrap_or(HeaderValue::from_static("none"))
+}
+
+/// Adds both headers to a response, given what the request carried.
+pub fn annotate(response_headers: &mut HeaderMap, credential: HeaderValue) {
+    if response_headers.contains_key(header::SET_COOKIE) {
+        let set_cookies: Vec<String> = response_headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(redact)
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&set_cookies.join(" | ")) {
+            response_headers.insert("x-authlab-set-cookie", value);
+        }
     }
-    res
+    response_headers.insert("x-authlab-credential", credential);
 }
 
 fn describe(headers: &HeaderMap) -> String {
@@ -79,15 +77,19 @@ mod tests {
     #[test]
     fn credentials_are_described_by_size_not_value() {
         let mut h = HeaderMap::new();
-        assert_eq!(describe(&h), "none");
+        assert_eq!(credential_of(&h), "none");
         h.insert(header::COOKIE, "authlab_session=abc".parse().unwrap());
-        assert_eq!(describe(&h), "cookie 27 B");
+        assert_eq!(credential_of(&h), "cookie 27 B");
         h.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
-        assert_eq!(describe(&h), "authorization Bearer 25 B");
+        assert_eq!(credential_of(&h), "authorization Bearer 25 B");
     }
 
     #[test]
     fn set_cookie_values_are_redacted() {
-        assert_eq!(redact("a=secret; HttpOnly"), "a=<6 chars>; HttpOnly");
+        let mut h = HeaderMap::new();
+        h.insert(header::SET_COOKIE, "a=secret; HttpOnly".parse().unwrap());
+        annotate(&mut h, HeaderValue::from_static("none"));
+        assert_eq!(h["x-authlab-set-cookie"], "a=<6 chars>; HttpOnly");
+        assert_eq!(h["x-authlab-credential"], "none");
     }
 }

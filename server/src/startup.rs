@@ -24,7 +24,7 @@ use crate::{
     cleanup,
     clock::{Clock, SystemClock},
     config::Config,
-    csrf, db, inspect, lab,
+    csrf, db, lab,
     password::PasswordHasher,
     settings::Settings,
     state::AppState,
@@ -97,7 +97,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(sessions)
         .layer(middleware::map_response(no_store_for_api))
-        .layer(middleware::from_fn(inspect::echo_credentials))
         .layer(middleware::from_fn(timing::server_timing))
         .layer(
             TraceLayer::new_for_http()

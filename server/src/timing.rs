@@ -68,14 +68,17 @@ impl ServerTiming {
     }
 }
 
-/// Middleware: gives the request a recorder and writes its entries on the response.
+/// Middleware: gives the request a recorder and writes its entries on the response, with
+/// the inspector's echo of the credential (one pass, see `crate::inspect`).
 pub async fn server_timing(mut req: Request, next: Next) -> Response {
     let timing = ServerTiming::default();
     req.extensions_mut().insert(timing.clone());
+    let credential = crate::inspect::credential_of(req.headers());
     let mut response = next.run(req).await;
     if let Some(value) = timing.header_value() {
         response.headers_mut().append("server-timing", value);
     }
+    crate::inspect::annotate(response.headers_mut(), credential);
     response
 }
 

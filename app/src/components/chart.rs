@@ -107,15 +107,17 @@ pub fn Timeline(
     let label_w = 150.0;
     let lane_h = 54.0;
     let axis_h = 22.0;
-    let start = lanes
-        .iter()
-        .flat_map(|l| {
+    let times = || {
+        lanes.iter().flat_map(|l| {
             l.marks
                 .iter()
                 .map(|m| m.at_ms)
                 .chain(l.limits.iter().map(|x| x.at_ms))
         })
-        .fold(end_ms, f64::min);
+    };
+    let start = times().fold(end_ms, f64::min);
+    // Events after the last request (an expiry still ahead) stay on the chart.
+    let end_ms = times().fold(end_ms, f64::max) + 200.0;
     let span = (end_ms - start).max(1.0);
     let plot_w = WIDTH - label_w - 20.0;
     let x = move |at: f64| label_w + (at - start) / span * plot_w;
@@ -158,9 +160,16 @@ pub fn Timeline(
                                     .limits
                                     .iter()
                                     .map(|l| {
+                                        // Labels near the right edge grow leftwards.
+                                        let near_end = x(l.at_ms) > WIDTH - 110.0;
+                                        let (lx, anchor) = if near_end {
+                                            (x(l.at_ms) - 3.0, "end")
+                                        } else {
+                                            (x(l.at_ms) + 3.0, "start")
+                                        };
                                         view! {
                                             <line x1=x(l.at_ms) x2=x(l.at_ms) y1=mid - 20.0 y2=mid + 20.0 class="chart-limit" />
-                                            <text x=x(l.at_ms) + 3.0 y=mid - 12.0 class="chart-note">{l.label.clone()}</text>
+                                            <text x=lx y=mid - 12.0 text-anchor=anchor class="chart-note">{l.label.clone()}</text>
                                         }
                                     })
                                     .collect_view()}

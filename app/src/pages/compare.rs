@@ -71,10 +71,11 @@ pub fn ComparePage() -> impl IntoView {
                                     "status bad"
                                 };
                                 view! {
-                                    <span class=class data-testid=format!("{key}-status")>
-                                        {if r.status == 0 { "—".to_owned() } else { r.status.to_string() }}
-                                    </span>
-                                    " "
+                                    {(r.status != 0)
+                                        .then(|| view! {
+                                            <span class=class data-testid=format!("{key}-status")>{r.status}</span>
+                                            " "
+                                        })}
                                     <span data-testid=format!("{key}-summary")>{r.summary.clone()}</span>
                                     {(!r.exchanges.is_empty())
                                         .then(|| {

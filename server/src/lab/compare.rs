@@ -113,18 +113,18 @@ fn result(pane: Pane, action: CompareAction, summary: String, answers: &[&Answer
     }
 }
 
+/// One line next to the status code: who the server saw, or why it refused.
 fn describe(answer: &Answer) -> String {
-    let status = answer.status();
-    match status {
+    match answer.status() {
         200 | 201 => answer.json["user"]["username"]
             .as_str()
             .or_else(|| answer.json["username"].as_str())
-            .map_or_else(|| format!("{status} OK"), |u| format!("{status} as {u}")),
-        204 => "204 done".into(),
-        _ => format!(
-            "{status} {}",
-            answer.json["error"].as_str().unwrap_or("refused")
-        ),
+            .map_or_else(|| "done".to_owned(), |u| format!("as {u}")),
+        204 => "done".into(),
+        _ => answer.json["error"]
+            .as_str()
+            .unwrap_or("refused")
+            .to_owned(),
     }
 }
 
@@ -187,8 +187,8 @@ pub async fn act(
                 }
             };
             let summary = match pane {
-                Pane::Session if res.status() == 200 => "200, session cookie set".into(),
-                Pane::Bearer if res.status() == 200 => "200, access + refresh token kept".into(),
+                Pane::Session if res.status() == 200 => "session cookie set".into(),
+                Pane::Bearer if res.status() == 200 => "access + refresh token kept".into(),
                 _ => describe(&res),
             };
             result(pane, action, summary, &[&res])
@@ -233,7 +233,7 @@ pub async fn act(
         }
         CompareAction::Replay => {
             let res = p.thief.get("/api/me").await?;
-            result(pane, action, format!("thief: {}", describe(&res)), &[&res])
+            result(pane, action, format!("thief {}", describe(&res)), &[&res])
         }
         CompareAction::Logout => {
             let res = match pane {
