@@ -202,6 +202,29 @@ impl AuthClient {
         result
     }
 
+    /// The access token this tab would send now: in token mode the stored one, in session
+    /// mode none (the credential is an HttpOnly cookie, out of the page's reach).
+    pub fn access_token(self) -> Option<String> {
+        match self.mode {
+            AuthMode::Session => None,
+            AuthMode::Token => token_store::load().map(|t| t.access_token),
+        }
+    }
+
+    /// Where token mode keeps its tokens in this browser.
+    pub fn storage_policy(self) -> token_store::StoragePolicy {
+        token_store::policy()
+    }
+
+    /// Chooses where token mode keeps its tokens. Tokens kept under the old policy are
+    /// dropped (they cannot move into an HttpOnly cookie), so token mode logs out.
+    pub fn set_storage_policy(self, policy: token_store::StoragePolicy) {
+        #[cfg(feature = "hydrate")]
+        refresher::forget();
+        token_store::set_policy(policy);
+        self.changed();
+    }
+
     /// How many times this tab has rotated its tokens (0 in session mode).
     pub fn rotations(self) -> u32 {
         #[cfg(feature = "hydrate")]

@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    client::{AuthClient, token_store},
+    client::AuthClient,
     error::AppError,
     fns,
     format::{duration, utc},
@@ -85,11 +85,10 @@ pub fn JwtPage() -> impl IntoView {
     let now = RwSignal::new(0i64);
     Effect::new(move || {
         now.set(now_secs());
-        if auth.mode() == AuthMode::Token
-            && input.get_untracked().is_empty()
-            && let Some(tokens) = token_store::load()
+        if input.get_untracked().is_empty()
+            && let Some(token) = auth.access_token()
         {
-            input.set(tokens.access_token);
+            input.set(token);
         }
         let handle = set_interval_with_handle(
             move || now.set(now_secs()),
@@ -142,7 +141,7 @@ pub fn JwtPage() -> impl IntoView {
         </p>
         {(auth.mode() == AuthMode::Session)
             .then(|| view! {
-                <p class="notice">"Session mode has no token: paste one, or open this page in token mode to see your own."</p>
+                <p class="notice">"Session mode has no token for this page to show (the session cookie is HttpOnly): paste one, or open this page in token mode to see your own."</p>
             })}
         <label for="jwt-input"><strong>"Token"</strong></label>
         <textarea

@@ -3,10 +3,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    client::{
-        AuthClient,
-        token_store::{self, StoragePolicy},
-    },
+    client::{AuthClient, token_store::StoragePolicy},
     mode::AuthMode,
 };
 
@@ -38,14 +35,13 @@ fn TokenSettings() -> impl IntoView {
     let auth = AuthClient::expect();
     // The server renders the default; the browser shows the stored choice after hydration.
     let policy = RwSignal::new(StoragePolicy::Hardened);
-    Effect::new(move || policy.set(token_store::policy()));
+    Effect::new(move || policy.set(auth.storage_policy()));
     let saved = RwSignal::new(false);
     let choose = move |p: StoragePolicy| {
         if p != policy.get_untracked() {
-            token_store::set_policy(p);
+            auth.set_storage_policy(p);
             policy.set(p);
             saved.set(true);
-            auth.changed();
         }
     };
     view! {
