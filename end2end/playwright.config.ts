@@ -13,6 +13,7 @@ export default defineConfig<Options>({
   workers: 1,
   retries: 0,
   reporter: [['list'], ['html', { open: 'never' }]],
+  globalTeardown: './tests/server-log.teardown.ts',
   use: {
     baseURL: BASE_URL,
     trace: 'retain-on-failure',
@@ -47,8 +48,10 @@ export default defineConfig<Options>({
   ],
   webServer: {
     // Built by `cargo leptos build`; started fresh (new database) for every run.
+    // The server's log goes to target/e2e/server.log; the global teardown fails the run if it
+    // shows a panic or an error (a 500 is logged as an error, with its cause).
     command:
-      'rm -rf target/e2e && mkdir -p target/e2e && exec target/debug/server',
+      'rm -rf target/e2e && mkdir -p target/e2e && exec target/debug/server 2>target/e2e/server.log',
     cwd: '..',
     url: `${BASE_URL}/api/health`,
     timeout: 60_000,

@@ -61,10 +61,19 @@ impl AuthMode {
     }
 }
 
-/// Only local paths are accepted as a post-login destination (no open redirects).
+/// Only local paths are accepted as a post-login destination: no open redirect (`//host`,
+/// `https://`, `/\\host`), and nothing but printable ASCII, since it becomes a `Location` header
+/// (our paths are ASCII; anything else must arrive percent-encoded).
 pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            n.to_owned()
+        }
         _ => fallback.to_owned(),
     }
 }
@@ -97,5 +106,8 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/"), "/x"), "/x");
         assert_eq!(safe_next(Some("/\\evil.example"), "/x"), "/x");
         assert_eq!(safe_next(None, "/x"), "/x");
+        assert_eq!(safe_next(Some("/a\r\nSet-Cookie: x=y"), "/x"), "/x");
+        assert_eq!(safe_next(Some("/séssion"), "/x"), "/x");
+        assert_eq!(safe_next(Some("/a%20b?c=d"), "/x"), "/a%20b?c=d");
     }
 }

@@ -1,6 +1,7 @@
 import { test, expect, PASSWORD } from './fixtures';
 import { hydrated } from './pages/app';
 import { DevicesPage } from './pages/devices';
+import { signUpAndLogIn } from './pages/flows';
 import { LoginPage } from './pages/login';
 import { ProfilePage } from './pages/profile';
 import { RegisterPage } from './pages/register';
@@ -58,13 +59,8 @@ test('the mode switch keeps the page', async ({ page, mode }) => {
 });
 
 test('devices: two browsers, revoke the other, it is sent to login', async ({ page, browser, mode, username }) => {
-  const register = new RegisterPage(page, mode);
-  await register.goto();
-  await register.register(username, PASSWORD);
+  await signUpAndLogIn(page, mode, username);
   const login = new LoginPage(page, mode);
-  await login.expectHere();
-  await login.login(username, PASSWORD);
-  await new ProfilePage(page, mode).expectUser(username);
 
   // A second browser (its own cookies and storage) logs in as the same user.
   const otherContext = await browser.newContext();

@@ -75,6 +75,17 @@ where
     pub async fn wait(self) -> Result<T, AppError> {
         match self {
             Self::Server(r) => r.await,
+            #[cfg(feature = "ssr")]
+            Self::Browser(_) => {
+                // The server never has the browser's data. Tell the enclosing `<Suspense/>` to
+                // render its fallback — what awaiting the `LocalResource` does — without its
+                // panic when Leptos re-runs this closure outside that Suspense's context.
+                if let Some(mut notifier) = use_context::<suspense::LocalResourceNotifier>() {
+                    notifier.notify();
+                }
+                std::future::pending().await
+            }
+            #[cfg(not(feature = "ssr"))]
             Self::Browser(r) => r.await,
         }
     }

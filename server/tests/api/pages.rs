@@ -167,3 +167,33 @@ async fn every_documented_operation_is_routed() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_login_destination_that_is_not_a_plain_local_path_falls_back_to_the_profile() {
+    let app = spawn_app().await;
+    app.register("alice").await;
+    for next in [
+        "/session/devices\r\nSet-Cookie: x=y",
+        "/séssion",
+        "//evil.example/",
+        "https://evil.example/",
+    ] {
+        let res = html_client()
+            .post(app.url("/api/fn/session_login"))
+            .header(header::ORIGIN, &app.address)
+            .header(header::REFERER, app.url("/session/login"))
+            .form(&[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send_ok()
+            .await;
+        assert_eq!(res.status(), StatusCode::FOUND, "next = {next:?}");
+        assert_eq!(
+            res.headers()[header::LOCATION],
+            "/session/profile",
+            "next = {next:?}"
+        );
+    }
+}
