@@ -303,6 +303,8 @@ pub enum Chart {
     Bars {
         /// Title.
         title: String,
+        /// What to look at, in one sentence with the measured figures.
+        note: String,
         /// Unit of the values.
         unit: String,
         /// The bars.
@@ -312,6 +314,8 @@ pub enum Chart {
     Timeline {
         /// Title.
         title: String,
+        /// What to look at, in one sentence with the measured figures.
+        note: String,
         /// Length of the time axis, ms.
         end_ms: f64,
         /// Rows.

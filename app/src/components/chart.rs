@@ -30,12 +30,18 @@ pub fn ChartView(
     chart: Chart,
 ) -> impl IntoView {
     match chart {
-        Chart::Bars { title, unit, bars } => view! { <BarChart title unit bars /> }.into_any(),
+        Chart::Bars {
+            title,
+            note,
+            unit,
+            bars,
+        } => view! { <BarChart title note unit bars /> }.into_any(),
         Chart::Timeline {
             title,
+            note,
             end_ms,
             lanes,
-        } => view! { <Timeline title end_ms lanes /> }.into_any(),
+        } => view! { <Timeline title note end_ms lanes /> }.into_any(),
     }
 }
 
@@ -44,6 +50,8 @@ pub fn ChartView(
 pub fn BarChart(
     /// Caption.
     title: String,
+    /// What to look at, shown under the chart.
+    note: String,
     /// Unit shown after each value.
     unit: String,
     /// The bars.
@@ -90,6 +98,7 @@ pub fn BarChart(
                     })
                     .collect_view()}
             </svg>
+            <p class="chart-takeaway" data-testid="chart-note">{note}</p>
         </figure>
     }
 }
@@ -99,6 +108,8 @@ pub fn BarChart(
 pub fn Timeline(
     /// Caption.
     title: String,
+    /// What to look at, shown under the chart.
+    note: String,
     /// Length of the time axis, ms.
     end_ms: f64,
     /// Rows.
@@ -194,6 +205,15 @@ pub fn Timeline(
                     })
                     .collect_view()}
             </svg>
+            <p class="chart-legend" aria-hidden="true">
+                <span class="legend-dot accepted"></span>
+                "accepted "
+                <span class="legend-dot refused"></span>
+                "refused "
+                <span class="legend-line"></span>
+                "event (hover a dot for its answer)"
+            </p>
+            <p class="chart-takeaway" data-testid="chart-note">{note}</p>
         </figure>
     }
 }

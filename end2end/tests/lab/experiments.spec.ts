@@ -65,6 +65,11 @@ test('a stolen access token outlives logout until exp; strict checking kills it'
   await expect(r.fact('strict_after_logout')).toHaveText('401');
   await expect(r.fact('strict_store')).toContainText('family check');
   await expect(r.charts).toHaveCount(1);
+  await expect(r.chartNotes).toHaveText(
+    `Every green dot after the logout line is the thief getting in: ${window.toFixed(1)} s of access ` +
+      'after logout. With strict checking the first replay after logout got 401.',
+  );
+  await expect(r.charts.locator('.chart-legend')).toHaveText(/accepted.*refused.*event/);
 });
 
 test('tampered payload, alg none and a wrong key are all refused', async ({ page }) => {
@@ -133,6 +138,7 @@ test('server state: session rows grow with users, access tokens add none', async
   await expect(r.fact('access_token_rows')).toHaveText('0');
   await expect(r.fact('token_rows')).toHaveText('16');
   await expect(r.charts).toHaveCount(2);
+  await expect(r.chartNotes.first()).toContainText('need 16, against 8 for the sessions');
 });
 
 test('bytes on the wire: the JWT costs several times the cookie', async ({ page }) => {
@@ -145,6 +151,9 @@ test('bytes on the wire: the JWT costs several times the cookie', async ({ page 
   expect(cookie).toBeGreaterThan(20);
   expect(jwt).toBeGreaterThan(3 * cookie);
   await expect(r.charts.locator('rect')).toHaveCount(3);
+  const note = (await r.chartNotes.textContent()) ?? '';
+  const ratio = Number.parseFloat(/is ([\d.]+)× the session cookie/.exec(note)?.[1] ?? 'NaN');
+  expect(Math.abs(ratio - jwt / cookie)).toBeLessThan(0.06);
 });
 
 test('sliding session vs absolute cap, on a timeline', async ({ page }) => {
@@ -158,6 +167,8 @@ test('sliding session vs absolute cap, on a timeline', async ({ page }) => {
   expect(refused).toBeLessThan(7.5);
   await expect(r.fact('idle_after_pause')).toHaveText('401');
   await expect(r.charts.locator('circle').first()).toBeVisible();
+  await expect(r.chartNotes).toContainText(`refused at ${refused.toFixed(1)} s by the 6 s cap`);
+  await expect(r.chartNotes).toContainText('the paused one answered 401');
 });
 
 test('single-session policy ends older logins in both modes', async ({ page }) => {
@@ -180,6 +191,7 @@ test('an opaque database token: a lookup per request, dead at logout', async ({ 
   await r.expectOutcome('confirmed');
   await expect(r.fact('opaque_after_logout')).toHaveText('401');
   await expect(r.charts.locator('rect')).toHaveCount(4);
+  await expect(r.chartNotes).toContainText(/the opaque token takes \d+ µs of server auth time/);
 });
 
 test('a read-only token is refused on a write', async ({ page }) => {

@@ -49,6 +49,11 @@ export class ExperimentResult {
     return this.card.getByTestId('chart');
   }
 
+  /** The one-line "what to look at" under each chart. */
+  get chartNotes(): Locator {
+    return this.charts.getByTestId('chart-note');
+  }
+
   get verdictText(): Locator {
     return this.card.getByTestId('verdict-text');
   }

@@ -115,8 +115,14 @@ fn touch_interval(idle: Duration) -> Millis {
     ms(idle / 10).min(60_000)
 }
 
-fn to_datetime(at: Millis) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
+/// The expiry given to the store record and the cookie for a session that ends at `at`.
+///
+/// The cookie's `Max-Age` is whole seconds, rounded down when it is written, so a session with
+/// 0.9 s left would get `Max-Age=0` and the browser would drop it early. One second more keeps
+/// the cookie alive at least until `at`; the checks in [`authenticate`], in milliseconds, decide
+/// when the session ends.
+fn record_expiry(at: Millis) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at + 1_000) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
@@ -155,7 +161,7 @@ pub async fn authenticate(
     if now - data.last_seen_at >= touch_interval(idle) {
         data.last_seen_at = now;
         let expires_at = idle_expiry(&data, ms(idle));
-        session.set_expiry(Some(Expiry::AtDateTime(to_datetime(expires_at))));
+        session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));
         session.insert(KEY, &data).await?;
         timing
             .measure(
@@ -204,7 +210,7 @@ pub async fn login(
         idle_ms: (lifetimes.idle != configured.idle).then(|| ms(lifetimes.idle)),
     };
     let expires_at = idle_expiry(&data, ms(lifetimes.idle));
-    session.set_expiry(Some(Expiry::AtDateTime(to_datetime(expires_at))));
+    session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));
     session.insert(KEY, &data).await?;
     // Save now (not at the end of the request) so the new id exists for the device index.
     session.save().await?;

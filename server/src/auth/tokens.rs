@@ -208,7 +208,10 @@ fn pair(
     let refresh = issued.token.expose_secret();
     let refresh_token = match (delivery, cookies) {
         (RefreshDelivery::Cookie, Some(cookies)) => {
-            let max_age = (issued.idle_expires_at - state.clock.now_ms()).max(0) / 1000;
+            // Whole seconds, rounded up: the browser keeps the cookie as long as the server
+            // honours the token (which it checks itself, in milliseconds).
+            let left_ms = (issued.idle_expires_at - state.clock.now_ms()).max(0);
+            let max_age = (left_ms + 999) / 1000;
             cookies.add(refresh_cookie(state, refresh.to_owned(), max_age));
             String::new()
         }

@@ -563,6 +563,15 @@ async fn stolen_token(run: &mut Run<'_>) -> Result<Verdict> {
     let end = run.elapsed_ms();
     run.charts.push(Chart::Timeline {
         title: "A stolen access token replayed after logout".into(),
+        note: if window.is_nan() {
+            "The stolen token was never refused while the thief kept trying.".into()
+        } else {
+            format!(
+                "Every green dot after the logout line is the thief getting in: {window:.1} s of \
+                 access after logout. With strict checking the first replay after logout got {}.",
+                after2.status()
+            )
+        },
         end_ms: end,
         lanes: vec![
             default_lane,
@@ -832,6 +841,10 @@ async fn server_state(run: &mut Run<'_>) -> Result<Verdict> {
     );
     run.charts.push(Chart::Bars {
         title: format!("Rows stored for {USERS} logged-in users"),
+        note: format!(
+            "Access tokens need no row; the refresh tokens that make a token login revocable \
+             need {token_rows}, against {session_rows} for the sessions."
+        ),
         unit: "rows".into(),
         bars: vec![
             Bar {
@@ -853,6 +866,10 @@ async fn server_state(run: &mut Run<'_>) -> Result<Verdict> {
     });
     run.charts.push(Chart::Bars {
         title: format!("Bytes stored for {USERS} logged-in users"),
+        note: format!(
+            "{session_bytes} bytes of session records against {token_bytes} bytes of \
+             refresh-token rows: both modes keep state for a login that can be revoked."
+        ),
         unit: "bytes".into(),
         bars: vec![
             Bar {
@@ -932,8 +949,12 @@ async fn wire_bytes(run: &mut Run<'_>) -> Result<Verdict> {
             ),
         ],
     );
+    let ratio = jwt as f64 / cookie.max(1) as f64;
     run.charts.push(Chart::Bars {
         title: "Credential bytes on every request".into(),
+        note: format!(
+            "The JWT header is {ratio:.1}× the session cookie, and it travels with every request."
+        ),
         unit: "bytes".into(),
         bars: vec![
             Bar {
@@ -953,7 +974,6 @@ async fn wire_bytes(run: &mut Run<'_>) -> Result<Verdict> {
             },
         ],
     });
-    let ratio = jwt as f64 / cookie.max(1) as f64;
     let per_million = (jwt.saturating_sub(cookie)) as f64; // bytes per request = MB per million
     Ok(if jwt > cookie && cookie > 0 {
         confirmed(format!(
@@ -1040,6 +1060,11 @@ async fn sliding_session(run: &mut Run<'_>) -> Result<Verdict> {
     let cap_at = t0 + (CAP * 1000) as f64;
     run.charts.push(Chart::Timeline {
         title: "Sliding idle timeout vs absolute cap".into(),
+        note: format!(
+            "The active session was accepted for {lived:.1} s, past its {IDLE} s idle timeout \
+             because every call slid it, and refused at {refused:.1} s by the {CAP} s cap; the \
+             paused one answered {idle_after} when it came back."
+        ),
         end_ms: run.elapsed_ms(),
         lanes: vec![
             Lane {
@@ -1178,8 +1203,13 @@ async fn opaque_token(run: &mut Run<'_>) -> Result<Verdict> {
             .map(|(i, (label, us, _))| fact(&format!("median_{i}"), label, format!("{us:.0} µs")))
             .collect(),
     );
+    let (jwt_us, opaque_us) = (medians[1].1, medians[3].1);
     run.charts.push(Chart::Bars {
         title: "Server auth time per request (median)".into(),
+        note: format!(
+            "A database lookup on every request: the opaque token takes {opaque_us:.0} µs of \
+             server auth time, a JWT already verified {jwt_us:.0} µs."
+        ),
         unit: "µs".into(),
         bars: medians
             .iter()
@@ -1201,7 +1231,6 @@ async fn opaque_token(run: &mut Run<'_>) -> Result<Verdict> {
             after.status(),
         )],
     );
-    let (jwt_us, opaque_us) = (medians[1].1, medians[3].1);
     Ok(
         if logout.status() == 204 && after.status() == 401 && opaque_us > jwt_us {
             confirmed(format!(

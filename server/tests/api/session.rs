@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::helpers::{
     PASSWORD, SendOk, SessionClient, Settings, TestClient, body, cookie_value, set_cookie,
-    spawn_app, spawn_app_with,
+    spawn_app, spawn_app_with, spawn_real_time_app,
 };
 
 const COOKIE: &str = "authlab_session";
@@ -224,13 +224,41 @@ async fn the_absolute_lifetime_ends_even_an_active_session() {
 }
 
 #[tokio::test]
+async fn the_cookie_lives_as_long_as_the_session_not_a_second_less() {
+    // Max-Age is whole seconds. A session with 0.8 s left must not get `Max-Age=0`, or the
+    // browser drops it before the server would have ended it.
+    let app = spawn_real_time_app(short_lifetimes(2, 2)).await;
+    let client: SessionClient = app.user("alice").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let res = client.me().await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = set_cookie(&res, COOKIE).expect("the sliding expiry is written back");
+    let max_age: u64 = cookie
+        .split(';')
+        .find_map(|a| {
+            a.trim()
+                .to_ascii_lowercase()
+                .strip_prefix("max-age=")
+                .map(str::to_owned)
+        })
+        .and_then(|v| v.parse().ok())
+        .expect("a Max-Age");
+    assert_eq!(max_age, 1, "{cookie}");
+    // The client kept the cookie, and the server still honours it until the 2 s cap.
+    assert_eq!(client.me().await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(client.me().await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn the_cleanup_task_removes_expired_sessions_from_the_store() {
     let app = spawn_app_with(short_lifetimes(1, 3600)).await;
     let _client: SessionClient = app.user("alice").await;
     assert_eq!(app.count("select count(*) from tower_sessions").await, 1);
-    // The store's own expiry is wall-clock time, compared by SQLite at one-second resolution:
-    // wait out the one-second lifetime plus that resolution.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The store's own expiry is wall-clock time, a second past the session's end (so the
+    // cookie's whole-second Max-Age never cuts it short), compared by SQLite at one-second
+    // resolution: wait out the one-second lifetime, that second and the resolution.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     app.advance(Duration::from_secs(2));
     server::cleanup::run_once(&app.state).await.unwrap();
     assert_eq!(app.count("select count(*) from tower_sessions").await, 0);
