@@ -54,7 +54,8 @@ pub fn set_active_mode(mode: AuthMode) {
     }
 }
 
-fn in_token_mode() -> bool {
+/// Whether the page is in token mode (its calls authenticate with the bearer token only).
+pub fn in_token_mode() -> bool {
     ACTIVE_MODE.with(Cell::get) == Some(AuthMode::Token)
 }
 

@@ -1,9 +1,10 @@
 //! The custom server-function clients.
 //!
 //! * [`AuthedClient`] attaches `Authorization: Bearer` in token mode: before each call it asks
-//!   the refresher for a token that will not expire in flight (which may refresh first). In
-//!   session mode it adds nothing — the browser sends the HttpOnly cookie by itself and script
-//!   never sees it.
+//!   the refresher for a token that will not expire in flight (which may refresh first), and the
+//!   request leaves this origin's cookies behind, so a session cookie from session mode never
+//!   logs a token-mode page in. In session mode it adds nothing — the browser sends the HttpOnly
+//!   cookie by itself and script never sees it.
 //! * [`InspectedClient`] attaches nothing (logins, refreshes, logouts).
 //!
 //! Both record each call for the request inspector. On the server (SSR) server functions run
@@ -51,8 +52,24 @@ mod browser {
             .map_or_else(|| "/".to_owned(), |i| after_scheme[i..].to_owned())
     }
 
+    /// Makes the request travel without cookies (`credentials: "omit"`): a copy of it with that
+    /// one setting changed takes its place (a `Request`'s credentials mode is fixed once made).
+    fn omit_cookies(req: &mut BrowserRequest) {
+        let init = web_sys::RequestInit::new();
+        init.set_credentials(web_sys::RequestCredentials::Omit);
+        let Ok(placeholder) = web_sys::Request::new_with_str("/") else {
+            return;
+        };
+        let original: web_sys::Request = std::mem::replace(&mut **req, placeholder.into()).into();
+        **req = match web_sys::Request::new_with_request_and_init(&original, &init) {
+            Ok(without_cookies) => without_cookies.into(),
+            Err(_) => original.into(),
+        };
+    }
+
     async fn send_recorded<E, IS, OS>(
-        req: BrowserRequest,
+        mut req: BrowserRequest,
+        token_mode: bool,
         token: Option<String>,
     ) -> Result<BrowserResponse, E>
     where
@@ -60,6 +77,9 @@ mod browser {
         IS: FromServerFnError,
         OS: FromServerFnError,
     {
+        if token_mode {
+            omit_cookies(&mut req);
+        }
         if let Some(token) = &token {
             req.headers()
                 .set("Authorization", &format!("Bearer {token}"));
@@ -118,7 +138,8 @@ mod browser {
 
         fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
             SendWrapper::new(async move {
-                let token = if AUTH {
+                let token_mode = AUTH && refresher::in_token_mode();
+                let token = if token_mode {
                     // Boxed: getting a token may refresh, and the refresh call goes through
                     // this same (generic) client, so its future type would contain itself.
                     let fetch: std::pin::Pin<Box<dyn Future<Output = Option<String>>>> =
@@ -127,7 +148,7 @@ mod browser {
                 } else {
                     None
                 };
-                send_recorded::<E, IS, OS>(req, token).await
+                send_recorded::<E, IS, OS>(req, token_mode, token).await
             })
         }
 
