@@ -68,38 +68,29 @@ pub fn BarChart(
     let height = bars.len() as f64 * (bar_h + gap) + gap;
     let plot_w = WIDTH - label_w - 90.0;
     view! {
-        <figure class="chart" data-testid="chart">
-            <figcaption>{title.clone()}</figcaption>
-            <svg
-                viewBox=format!("0 0 {WIDTH} {height}")
-                width="100%"
-                role="img"
-                aria-label=title
-            >
-                {bars
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, b)| {
-                        let y = gap + i as f64 * (bar_h + gap);
-                        let w = (b.value / max * plot_w).max(1.0);
-                        view! {
-                            <g>
-                                <text x=label_w - 8.0 y=y + bar_h * 0.7 text-anchor="end" class="chart-label">
-                                    {b.label.clone()}
-                                </text>
-                                <rect x=label_w y=y width=w height=bar_h rx="3" fill=colour(&b.kind)>
-                                    <title>{format!("{}: {} {unit}", b.label, number(b.value))}</title>
-                                </rect>
-                                <text x=label_w + w + 6.0 y=y + bar_h * 0.7 class="chart-value">
-                                    {format!("{} {unit}", number(b.value))}
-                                </text>
-                            </g>
-                        }
-                    })
-                    .collect_view()}
-            </svg>
-            <p class="chart-takeaway" data-testid="chart-note">{note}</p>
-        </figure>
+        <Figure title note height>
+            {bars
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let y = gap + i as f64 * (bar_h + gap);
+                    let w = (b.value / max * plot_w).max(1.0);
+                    view! {
+                        <g>
+                            <text x=label_w - 8.0 y=y + bar_h * 0.7 text-anchor="end" class="chart-label">
+                                {b.label.clone()}
+                            </text>
+                            <rect x=label_w y=y width=w height=bar_h rx="3" fill=colour(&b.kind)>
+                                <title>{format!("{}: {} {unit}", b.label, number(b.value))}</title>
+                            </rect>
+                            <text x=label_w + w + 6.0 y=y + bar_h * 0.7 class="chart-value">
+                                {format!("{} {unit}", number(b.value))}
+                            </text>
+                        </g>
+                    }
+                })
+                .collect_view()}
+        </Figure>
     }
 }
 
@@ -134,85 +125,105 @@ pub fn Timeline(
     let x = move |at: f64| label_w + (at - start) / span * plot_w;
     let height = lanes.len() as f64 * lane_h + axis_h;
     let seconds = (span / 1000.0).ceil() as usize;
+    let legend = view! {
+        <p class="chart-legend" aria-hidden="true">
+            <span class="legend-dot accepted"></span>
+            "accepted "
+            <span class="legend-dot refused"></span>
+            "refused "
+            <span class="legend-line"></span>
+            "event (hover a dot for its answer)"
+        </p>
+    };
+    view! {
+        <Figure title note height legend=legend.into_any()>
+            {(0..=seconds)
+                .map(|s| {
+                    let at = start + s as f64 * 1000.0;
+                    view! {
+                        <g>
+                            <line x1=x(at) x2=x(at) y1="0" y2=height - axis_h class="chart-grid" />
+                            <text x=x(at) y=height - 6.0 text-anchor="middle" class="chart-axis">
+                                {format!("{s} s")}
+                            </text>
+                        </g>
+                    }
+                })
+                .collect_view()}
+            {lanes
+                .into_iter()
+                .enumerate()
+                .map(|(i, lane)| {
+                    let mid = i as f64 * lane_h + lane_h / 2.0;
+                    view! {
+                        <g>
+                            <text x=label_w - 8.0 y=mid + 4.0 text-anchor="end" class="chart-label">
+                                {lane.label.clone()}
+                            </text>
+                            <line x1=label_w x2=WIDTH - 20.0 y1=mid y2=mid class="chart-lane" />
+                            {lane
+                                .limits
+                                .iter()
+                                .map(|l| {
+                                    // Labels near the right edge grow leftwards.
+                                    let near_end = x(l.at_ms) > WIDTH - 110.0;
+                                    let (lx, anchor) = if near_end {
+                                        (x(l.at_ms) - 3.0, "end")
+                                    } else {
+                                        (x(l.at_ms) + 3.0, "start")
+                                    };
+                                    view! {
+                                        <line x1=x(l.at_ms) x2=x(l.at_ms) y1=mid - 20.0 y2=mid + 20.0 class="chart-limit" />
+                                        <text x=lx y=mid - 12.0 text-anchor=anchor class="chart-note">{l.label.clone()}</text>
+                                    }
+                                })
+                                .collect_view()}
+                            {lane
+                                .marks
+                                .iter()
+                                .map(|m| {
+                                    view! {
+                                        <circle
+                                            cx=x(m.at_ms)
+                                            cy=mid
+                                            r="5"
+                                            fill=if m.ok { "#1f7a5a" } else { "#b3261e" }
+                                        >
+                                            <title>{m.label.clone()}</title>
+                                        </circle>
+                                    }
+                                })
+                                .collect_view()}
+                        </g>
+                    }
+                })
+                .collect_view()}
+        </Figure>
+    }
+}
+
+/// The frame every chart shares: its caption, the drawing, a legend if any, and the note.
+#[component]
+fn Figure(
+    /// Caption, also the drawing's accessible name.
+    title: String,
+    /// What to look at, in one sentence.
+    note: String,
+    /// Height of the drawing in user units (its width is [`WIDTH`]).
+    height: f64,
+    /// What the marks mean, shown under the drawing.
+    #[prop(optional)]
+    legend: Option<AnyView>,
+    /// The SVG elements.
+    children: Children,
+) -> impl IntoView {
     view! {
         <figure class="chart" data-testid="chart">
             <figcaption>{title.clone()}</figcaption>
-            <svg
-                viewBox=format!("0 0 {WIDTH} {height}")
-                width="100%"
-                role="img"
-                aria-label=title
-            >
-                {(0..=seconds)
-                    .map(|s| {
-                        let at = start + s as f64 * 1000.0;
-                        view! {
-                            <g>
-                                <line x1=x(at) x2=x(at) y1="0" y2=height - axis_h class="chart-grid" />
-                                <text x=x(at) y=height - 6.0 text-anchor="middle" class="chart-axis">
-                                    {format!("{s} s")}
-                                </text>
-                            </g>
-                        }
-                    })
-                    .collect_view()}
-                {lanes
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, lane)| {
-                        let mid = i as f64 * lane_h + lane_h / 2.0;
-                        view! {
-                            <g>
-                                <text x=label_w - 8.0 y=mid + 4.0 text-anchor="end" class="chart-label">
-                                    {lane.label.clone()}
-                                </text>
-                                <line x1=label_w x2=WIDTH - 20.0 y1=mid y2=mid class="chart-lane" />
-                                {lane
-                                    .limits
-                                    .iter()
-                                    .map(|l| {
-                                        // Labels near the right edge grow leftwards.
-                                        let near_end = x(l.at_ms) > WIDTH - 110.0;
-                                        let (lx, anchor) = if near_end {
-                                            (x(l.at_ms) - 3.0, "end")
-                                        } else {
-                                            (x(l.at_ms) + 3.0, "start")
-                                        };
-                                        view! {
-                                            <line x1=x(l.at_ms) x2=x(l.at_ms) y1=mid - 20.0 y2=mid + 20.0 class="chart-limit" />
-                                            <text x=lx y=mid - 12.0 text-anchor=anchor class="chart-note">{l.label.clone()}</text>
-                                        }
-                                    })
-                                    .collect_view()}
-                                {lane
-                                    .marks
-                                    .iter()
-                                    .map(|m| {
-                                        view! {
-                                            <circle
-                                                cx=x(m.at_ms)
-                                                cy=mid
-                                                r="5"
-                                                fill=if m.ok { "#1f7a5a" } else { "#b3261e" }
-                                            >
-                                                <title>{m.label.clone()}</title>
-                                            </circle>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </g>
-                        }
-                    })
-                    .collect_view()}
+            <svg viewBox=format!("0 0 {WIDTH} {height}") width="100%" role="img" aria-label=title>
+                {children()}
             </svg>
-            <p class="chart-legend" aria-hidden="true">
-                <span class="legend-dot accepted"></span>
-                "accepted "
-                <span class="legend-dot refused"></span>
-                "refused "
-                <span class="legend-line"></span>
-                "event (hover a dot for its answer)"
-            </p>
+            {legend}
             <p class="chart-takeaway" data-testid="chart-note">{note}</p>
         </figure>
     }
