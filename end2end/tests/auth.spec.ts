@@ -20,6 +20,8 @@ test('register, log in, see the profile, log out', async ({ page, mode, username
   await profile.expectUser(username);
   await expect(profile.authMode).toHaveText(mode === 'session' ? 'session' : 'bearer');
   await expect(profile.header.currentUser).toHaveText(username);
+  // Silent refresh exists only in token mode, and so does its counter.
+  await expect(page.getByTestId('rotations')).toHaveCount(mode === 'token' ? 1 : 0);
 
   await profile.header.logout();
   await login.expectHere();

@@ -236,15 +236,19 @@ impl AuthClient {
         self.changed();
     }
 
-    /// How many times this tab has rotated its tokens (0 in session mode).
-    pub fn rotations(self) -> u32 {
+    /// How many times this tab has rotated its tokens; `None` in session mode, where nothing
+    /// is refreshed.
+    pub fn rotations(self) -> Option<u32> {
+        if self.mode != AuthMode::Token {
+            return None;
+        }
         #[cfg(feature = "hydrate")]
         {
-            refresher::rotations()
+            Some(refresher::rotations())
         }
         #[cfg(not(feature = "hydrate"))]
         {
-            0
+            Some(0)
         }
     }
 }

@@ -98,7 +98,7 @@ fn Heartbeat() -> impl IntoView {
                         last.set(format!("{} {}", err.status, err.error));
                     }
                 }
-                rotations.set(auth.rotations());
+                rotations.set(auth.rotations().unwrap_or(0));
             });
         };
         tick();
@@ -118,8 +118,15 @@ fn Heartbeat() -> impl IntoView {
                 <dd data-testid="calls-ok">{ok}</dd>
                 <dt>"Calls failed"</dt>
                 <dd data-testid="calls-failed">{failed}</dd>
-                <dt>"Token refreshes in this tab"</dt>
-                <dd data-testid="rotations">{rotations}</dd>
+                {auth
+                    .rotations()
+                    .is_some()
+                    .then(|| {
+                        view! {
+                            <dt>"Token refreshes in this tab"</dt>
+                            <dd data-testid="rotations">{rotations}</dd>
+                        }
+                    })}
                 <dt>"Last answer"</dt>
                 <dd data-testid="last-answer">{last}</dd>
             </dl>
