@@ -5,20 +5,17 @@ test('compare: both panes act, and a stolen credential fares differently after l
   const compare = new ComparePage(page, 'session');
   await compare.goto();
   await compare.both('register');
-  await expect(compare.status('session', 'register')).toHaveText('201');
-  await expect(compare.status('bearer', 'register')).toHaveText('201');
+  await compare.expectStatuses('register', '201', '201');
 
   await compare.both('login');
   await expect(compare.summary('session', 'login')).toHaveText('session cookie set');
   await expect(compare.summary('bearer', 'login')).toHaveText('access + refresh token kept');
 
   await compare.both('me');
-  await expect(compare.status('session', 'me')).toHaveText('200');
-  await expect(compare.status('bearer', 'me')).toHaveText('200');
+  await compare.expectStatuses('me', '200', '200');
 
   await compare.both('write');
-  await expect(compare.status('session', 'write')).toHaveText('201');
-  await expect(compare.status('bearer', 'write')).toHaveText('201');
+  await compare.expectStatuses('write', '201', '201');
 
   await compare.both('steal');
   await expect(compare.summary('session', 'steal')).toContainText('copied Cookie');
@@ -28,17 +25,14 @@ test('compare: both panes act, and a stolen credential fares differently after l
   expect(bearerBytes).toBeGreaterThan(3 * cookieBytes);
 
   await compare.both('replay');
-  await expect(compare.status('session', 'replay')).toHaveText('200');
-  await expect(compare.status('bearer', 'replay')).toHaveText('200');
+  await compare.expectStatuses('replay', '200', '200');
 
   await compare.both('logout');
-  await expect(compare.status('session', 'logout')).toHaveText('204');
-  await expect(compare.status('bearer', 'logout')).toHaveText('204');
+  await compare.expectStatuses('logout', '204', '204');
 
   // The claim of the whole comparison: after logout the stolen cookie is dead, the stolen token is not.
   await compare.both('replay');
-  await expect(compare.status('session', 'replay')).toHaveText('401');
-  await expect(compare.status('bearer', 'replay')).toHaveText('200');
+  await compare.expectStatuses('replay', '401', '200');
 });
 
 test('compare: one pane acts alone', async ({ page }) => {

@@ -1,5 +1,5 @@
 import { test, expect } from '../fixtures';
-import { LabPage } from '../pages/lab';
+import { LabPage, runExperiment } from '../pages/lab';
 
 // Every experiment runs from the UI against the e2e server and must reach its verdict.
 // Browser experiments open a lab window (a pop-up on the other host name).
@@ -22,9 +22,7 @@ test('the lab lists every experiment, and /lab leads there', async ({ page }) =>
 });
 
 test('no credential: HTTP remembers nothing by itself', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('no-credential');
+  const r = await runExperiment(page, 'no-credential');
   await r.expectOutcome('confirmed');
   await expect(r.fact('with_credential')).toHaveText('200');
   await expect(r.fact('without_credential')).toHaveText('401');
@@ -32,9 +30,7 @@ test('no credential: HTTP remembers nothing by itself', async ({ page }) => {
 });
 
 test('what the credential is: opaque id vs readable JWT', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('credential-contents');
+  const r = await runExperiment(page, 'credential-contents');
   await r.expectOutcome('confirmed');
   await expect(r.fact('cookie_meaning')).toHaveText('16 random bytes, no structure');
   await expect(r.fact('jwt_claims')).toContainText('exp');
@@ -43,9 +39,7 @@ test('what the credential is: opaque id vs readable JWT', async ({ page }) => {
 });
 
 test('a stolen session cookie works until revoked, then dies at once', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('stolen-cookie');
+  const r = await runExperiment(page, 'stolen-cookie');
   await r.expectOutcome('confirmed');
   await expect(r.fact('thief_before')).toHaveText('200');
   await expect(r.fact('revoke')).toHaveText('204');
@@ -53,9 +47,7 @@ test('a stolen session cookie works until revoked, then dies at once', async ({ 
 });
 
 test('a stolen access token outlives logout until exp; strict checking kills it', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('stolen-token');
+  const r = await runExperiment(page, 'stolen-token');
   await r.expectOutcome('confirmed');
   expect(await r.number('accepted_after_logout')).toBeGreaterThan(0);
   const window = await r.number('window_s');
@@ -73,9 +65,7 @@ test('a stolen access token outlives logout until exp; strict checking kills it'
 });
 
 test('tampered payload, alg none and a wrong key are all refused', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('forgery');
+  const r = await runExperiment(page, 'forgery');
   await r.expectOutcome('confirmed');
   for (const key of ['tampered', 'alg_none', 'wrong_key']) {
     await expect(r.fact(key)).toHaveText('401');
@@ -84,9 +74,7 @@ test('tampered payload, alg none and a wrong key are all refused', async ({ page
 });
 
 test('CSRF: refused with defences, succeeds without, nothing in bearer mode', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('csrf');
+  const r = await runExperiment(page, 'csrf');
   await r.expectOutcome('confirmed');
   await expect(r.fact('session_defended')).toHaveText('0');
   await expect(r.fact('refusal')).toContainText('Cross-site request refused');
@@ -99,9 +87,7 @@ test('CSRF: refused with defences, succeeds without, nothing in bearer mode', as
 });
 
 test('XSS: what an injected script can take under each storage policy', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('xss');
+  const r = await runExperiment(page, 'xss');
   await r.expectOutcome('partly');
   await expect(r.fact('local_storage_read')).toHaveText('access and refresh token');
   await expect(r.fact('local_storage_refresh_replay')).toHaveText('200');
@@ -116,9 +102,7 @@ test('XSS: what an injected script can take under each storage policy', async ({
 });
 
 test('refresh-token reuse revokes the whole login', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('refresh-reuse');
+  const r = await runExperiment(page, 'refresh-reuse');
   await r.expectOutcome('confirmed');
   await expect(r.fact('inside_grace')).toHaveText('200');
   await expect(r.fact('same_pair')).toHaveText('yes');
@@ -129,9 +113,7 @@ test('refresh-token reuse revokes the whole login', async ({ page }) => {
 });
 
 test('server state: session rows grow with users, access tokens add none', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('server-state');
+  const r = await runExperiment(page, 'server-state');
   await r.expectOutcome('partly');
   await expect(r.fact('session_rows')).toHaveText('8');
   expect(await r.number('session_bytes')).toBeGreaterThan(8 * 50);
@@ -142,9 +124,7 @@ test('server state: session rows grow with users, access tokens add none', async
 });
 
 test('bytes on the wire: the JWT costs several times the cookie', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('wire-bytes');
+  const r = await runExperiment(page, 'wire-bytes');
   await r.expectOutcome('confirmed');
   const cookie = await r.number('cookie_bytes');
   const jwt = await r.number('jwt_bytes');
@@ -157,9 +137,7 @@ test('bytes on the wire: the JWT costs several times the cookie', async ({ page 
 });
 
 test('sliding session vs absolute cap, on a timeline', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('sliding-session');
+  const r = await runExperiment(page, 'sliding-session');
   await r.expectOutcome('confirmed');
   expect(await r.number('active_last_ok_s')).toBeGreaterThan(3);
   const refused = await r.number('active_refused_s');
@@ -172,9 +150,7 @@ test('sliding session vs absolute cap, on a timeline', async ({ page }) => {
 });
 
 test('single-session policy ends older logins in both modes', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('single-session');
+  const r = await runExperiment(page, 'single-session');
   await r.expectOutcome('partly');
   await expect(r.fact('session_after_token_login')).toHaveText('401');
   await expect(r.fact('token_refresh_after')).toHaveText('401');
@@ -185,9 +161,7 @@ test('single-session policy ends older logins in both modes', async ({ page }) =
 });
 
 test('an opaque database token: a lookup per request, dead at logout', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('opaque-token');
+  const r = await runExperiment(page, 'opaque-token');
   await r.expectOutcome('confirmed');
   await expect(r.fact('opaque_after_logout')).toHaveText('401');
   await expect(r.charts.locator('rect')).toHaveCount(4);
@@ -195,9 +169,7 @@ test('an opaque database token: a lookup per request, dead at logout', async ({ 
 });
 
 test('a read-only token is refused on a write', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('scoped-token');
+  const r = await runExperiment(page, 'scoped-token');
   await r.expectOutcome('confirmed');
   await expect(r.fact('scope')).toHaveText('read');
   await expect(r.fact('read')).toHaveText('200');
@@ -206,9 +178,7 @@ test('a read-only token is refused on a write', async ({ page }) => {
 });
 
 test('a leaked signing secret forges tokens until the key is rotated', async ({ page }) => {
-  const lab = new LabPage(page);
-  await lab.goto();
-  const r = await lab.run('leaked-secret');
+  const r = await runExperiment(page, 'leaked-secret');
   await r.expectOutcome('confirmed');
   await expect(r.fact('forged_before')).toHaveText('200');
   await expect(r.fact('forged_after')).toHaveText('401');

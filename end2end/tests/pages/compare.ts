@@ -26,6 +26,12 @@ export class ComparePage {
     return this.page.getByTestId(`cmp-${pane}-${action}-summary`);
   }
 
+  /** Expects the statuses the two panes got for `action`. */
+  async expectStatuses(action: Action, session: string, bearer: string) {
+    await expect(this.status('session', action)).toHaveText(session);
+    await expect(this.status('bearer', action)).toHaveText(bearer);
+  }
+
   /** Runs a row in both panes and waits until both have answered. */
   async both(action: Action) {
     const button = this.page.getByTestId(`cmp-both-${action}`);

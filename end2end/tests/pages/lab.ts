@@ -29,6 +29,13 @@ export class LabPage {
   }
 }
 
+/** Opens the lab and runs one experiment to its verdict. */
+export async function runExperiment(page: Page, id: string): Promise<ExperimentResult> {
+  const lab = new LabPage(page);
+  await lab.goto();
+  return lab.run(id);
+}
+
 export class ExperimentResult {
   constructor(readonly card: Locator) {}
 
