@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: formatting, lints (server and WASM builds), every Rust
-# test, then the Playwright suite in Debian's Chromium against a freshly built server.
+# test — the API suite once per backend (SQLite; PostgreSQL; PostgreSQL with Redis sessions),
+# against real servers that scripts/services.sh starts where they are missing — then the
+# Playwright suite in Debian's Chromium against a freshly built server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
+eval "$(scripts/services.sh)"
 
 step() {
     local started=$SECONDS

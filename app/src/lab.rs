@@ -403,6 +403,8 @@ pub struct FamilyRow {
 pub struct ServerView {
     /// Username.
     pub username: String,
+    /// Where this server keeps each kind of state (which backend, which table or keys).
+    pub storage: String,
     /// Cookie sessions.
     pub sessions: Vec<SessionRow>,
     /// Token logins, recent revoked ones included.

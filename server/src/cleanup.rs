@@ -4,7 +4,7 @@
 use anyhow::Context;
 use tower_sessions::session_store::ExpiredDeletion;
 
-use crate::{clock::Millis, state::AppState};
+use crate::{clock::Millis, state::AppState, store::Swept};
 
 /// Revoked token families stay visible (for the lab's timelines) this long before deletion.
 const KEEP_REVOKED_FAMILIES_MS: Millis = 24 * 60 * 60 * 1000;
@@ -31,25 +31,19 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
         .delete_expired()
         .await
         .context("deleting expired sessions")?;
-    sqlx::query("delete from session_devices where expires_at <= ?")
-        .bind(now)
-        .execute(&state.db)
+    let swept = state
+        .store
+        .housekeeping()
+        .sweep(now, KEEP_REVOKED_FAMILIES_MS)
         .await
-        .context("deleting expired session devices")?;
-    sqlx::query(
-        "delete from token_families
-          where absolute_expires_at <= ?1
-             or (revoked_at is not null and revoked_at <= ?1 - ?2)
-             or (last_refresh_at <= ?1 - ?2
-                 and not exists (select 1 from refresh_tokens t
-                                  where t.family_id = token_families.id
-                                    and t.used_at is null and t.idle_expires_at > ?1))",
-    )
-    .bind(now)
-    .bind(KEEP_REVOKED_FAMILIES_MS)
-    .execute(&state.db)
-    .await
-    .context("deleting dead token families")?;
+        .context("deleting expired index entries and dead token families")?;
+    if swept != Swept::default() {
+        tracing::debug!(
+            session_entries = swept.session_entries,
+            families = swept.families,
+            "cleanup"
+        );
+    }
     state.throttle.sweep(now);
     Ok(())
 }

@@ -7,7 +7,7 @@ use axum::{
     http::{HeaderMap, header, request::Parts},
 };
 
-use crate::state::AppState;
+use crate::{state::AppState, store::ClientMeta};
 
 /// The client's address and browser, as recorded on devices and used for throttling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,14 @@ impl ClientInfo {
     pub fn ip_text(&self) -> String {
         self.ip
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    }
+
+    /// What is stored with a login about where it came from.
+    pub fn meta(&self) -> ClientMeta {
+        ClientMeta {
+            user_agent: self.user_agent.clone(),
+            ip: self.ip_text(),
+        }
     }
 }
 

@@ -23,6 +23,9 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::store::DatabaseKind;
+pub use crate::store::StoreConfig;
+
 /// Which rules apply to secrets, cookies and lab switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -46,8 +49,9 @@ pub struct Config {
     pub site_root: String,
     /// `LEPTOS_OUTPUT_NAME`: the name of the generated .js/.wasm/.css files.
     pub output_name: String,
-    /// `DATABASE_URL`: the SQLite database (default `sqlite://data/authlab.db?mode=rwc`).
-    pub database_url: String,
+    /// Where state is kept: `DATABASE_URL`, `SESSION_STORE_URL`, `REDIS_KEY_PREFIX`,
+    /// `DATABASE_MAX_CONNECTIONS` (see [`StoreConfig`]).
+    pub store: StoreConfig,
     /// Session cookie and store settings.
     pub session: SessionConfig,
     /// Bearer-token settings.
@@ -274,9 +278,7 @@ impl Config {
             output_name: src
                 .get("LEPTOS_OUTPUT_NAME")
                 .unwrap_or_else(|| "authlab".into()),
-            database_url: src
-                .get("DATABASE_URL")
-                .unwrap_or_else(|| "sqlite://data/authlab.db?mode=rwc".into()),
+            store: store_config(src)?,
             session: SessionConfig {
                 idle_timeout,
                 absolute_timeout,
@@ -317,6 +319,44 @@ impl Config {
     pub fn public_origin(&self) -> &str {
         &self.public_url
     }
+}
+
+/// Where state is kept. Schemes are checked here, so a typo stops the server at once with the
+/// variable's name; reachability is checked when the store opens.
+fn store_config(src: &impl Source) -> anyhow::Result<StoreConfig> {
+    let database_url = src
+        .get("DATABASE_URL")
+        .unwrap_or_else(|| "sqlite://data/authlab.db?mode=rwc".into());
+    DatabaseKind::of_url(&database_url)?;
+    let session_store_url = src.get("SESSION_STORE_URL");
+    if let Some(url) = &session_store_url {
+        ensure!(
+            url.starts_with("redis://") || url.starts_with("rediss://"),
+            "SESSION_STORE_URL must be a redis:// URL (or unset, to keep sessions in the \
+             database), not `{}:`",
+            url.split(':').next().unwrap_or("")
+        );
+    }
+    let redis_prefix = src
+        .get("REDIS_KEY_PREFIX")
+        .unwrap_or_else(|| "authlab:".into());
+    ensure!(
+        redis_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.')),
+        "REDIS_KEY_PREFIX may hold only letters, digits and `:_-.`"
+    );
+    let max_connections: u32 = parse(src, "DATABASE_MAX_CONNECTIONS", "8")?;
+    ensure!(
+        (1..=1000).contains(&max_connections),
+        "DATABASE_MAX_CONNECTIONS must be between 1 and 1000"
+    );
+    Ok(StoreConfig {
+        database_url,
+        session_store_url,
+        redis_prefix,
+        max_connections,
+    })
 }
 
 fn parse<T>(src: &impl Source, key: &str, default: &str) -> anyhow::Result<T>

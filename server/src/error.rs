@@ -67,7 +67,7 @@ pub enum ApiError {
     /// The body's content type is not accepted here (415).
     #[error("unsupported content type")]
     UnsupportedMediaType,
-    /// The password-hashing queue is full (503).
+    /// The password-hashing queue is full, or the store is busy (503).
     #[error("server busy")]
     Busy,
     /// Anything unexpected: a database failure, a bug (500). Logged, never shown.
@@ -229,9 +229,16 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(err: sqlx::Error) -> Self {
-        Self::Internal(anyhow::Error::new(err).context("database"))
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match err {
+            // The store could not take the work now: the client may retry (503, Retry-After).
+            StoreError::Busy => Self::Busy,
+            // Callers that expect a conflict (a taken username) match it themselves.
+            StoreError::Conflict => Self::Internal(anyhow::anyhow!("unexpected unique conflict")),
+            StoreError::Backend(err) => Self::Internal(err.context("store")),
+        }
     }
 }
 

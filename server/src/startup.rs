@@ -19,15 +19,24 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tracing::Span;
 
 use crate::{
+    accounts::Accounts,
     api,
-    auth::{bearer::AccessTokens, refresh::RefreshTokens, session_store::RevocableStore},
+    audit::Audit,
+    auth::{
+        bearer::AccessTokens, opaque::OpaqueTokens, refresh::RefreshTokens, session::Sessions,
+        tokens::Tokens,
+    },
     cleanup,
     clock::{Clock, SystemClock},
     config::Config,
-    csrf, db, lab,
+    csrf,
+    devices::Devices,
+    lab,
+    notes::Notes,
     password::PasswordHasher,
     settings::Settings,
-    state::AppState,
+    state::{AppState, Shared},
+    store::{Store, sessions::cache::RevocableStore},
     throttle::LoginThrottle,
     timing, ui,
 };
@@ -43,9 +52,10 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// Builds the shared state: opens and migrates the database, starts the hashing threads.
+/// Builds the shared state: opens and migrates the store, starts the hashing threads, wires
+/// the services to the pieces each needs.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let (db, store) = db::connect(&config.database_url).await?;
+    let store = Store::open(&config.store).await?;
     let hasher = PasswordHasher::start(config.password_hash_threads)?;
     let leptos = LeptosOptions::builder()
         .output_name(config.output_name.clone())
@@ -53,19 +63,73 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
         .build();
-    Ok(AppState {
-        session_store: RevocableStore::new(store, db.clone(), config.session.cache_for),
-        db,
-        clock,
+    let settings = Arc::new(Settings::new(&config));
+    let throttle = Arc::new(LoginThrottle::new(&config.throttle));
+    let audit = Audit::new(store.audit());
+    let session_store = RevocableStore::new(store.sessions.clone(), config.session.cache_for);
+    let accounts = Accounts::new(
+        store.users(),
         hasher,
-        throttle: Arc::new(LoginThrottle::new(&config.throttle)),
-        access_tokens: Arc::new(AccessTokens::new(&config.token)),
-        refresh_tokens: Arc::new(RefreshTokens::new(&config.token)),
-        settings: Arc::new(Settings::new(&config)),
+        Arc::clone(&throttle),
+        audit.clone(),
+        Arc::clone(&clock),
+    );
+    let devices = Devices::new(
+        store.session_index(),
+        session_store.clone(),
+        store.families(),
+        store.opaque(),
+        Arc::clone(&settings),
+        audit.clone(),
+        Arc::clone(&clock),
+    );
+    let sessions = Sessions::new(
+        devices.clone(),
+        audit.clone(),
+        Arc::clone(&clock),
+        config.session.clone(),
+    );
+    let access_tokens = Arc::new(AccessTokens::new(&config.token));
+    let refresh_tokens = Arc::new(RefreshTokens::new(
+        store.families(),
+        audit.clone(),
+        &config.token,
+    ));
+    let tokens = Tokens::new(
+        accounts.clone(),
+        devices.clone(),
+        Arc::clone(&refresh_tokens),
+        Arc::clone(&access_tokens),
+        audit.clone(),
+        Arc::clone(&clock),
+        config.session.cookie_secure,
+    );
+    let opaque = OpaqueTokens::new(
+        store.opaque(),
+        accounts.clone(),
+        devices.clone(),
+        audit,
+        Arc::clone(&clock),
+    );
+    let notes = Notes::new(store.notes(), Arc::clone(&clock));
+    Ok(AppState::new(Shared {
+        store,
+        session_store,
+        accounts,
+        sessions,
+        devices,
+        access_tokens,
+        refresh_tokens,
+        tokens,
+        opaque,
+        notes,
+        throttle,
+        settings,
+        clock,
         lab: Arc::new(lab::LabState::default()),
         leptos,
         config: Arc::new(config),
-    })
+    }))
 }
 
 /// The whole app as one router: JSON API, server functions, pages, static files.

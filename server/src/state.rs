@@ -1,40 +1,77 @@
-//! The state every handler shares.
+//! The state every handler shares: configuration, the store and the services built on it.
+//!
+//! Only the web layer (extractors, handlers, server functions, the lab) sees this whole
+//! struct; each service holds just the pieces it needs.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
 
 use crate::{
-    auth::{bearer::AccessTokens, refresh::RefreshTokens, session_store::RevocableStore},
+    accounts::Accounts,
+    auth::{
+        bearer::AccessTokens, opaque::OpaqueTokens, refresh::RefreshTokens, session::Sessions,
+        tokens::Tokens,
+    },
     clock::Clock,
     config::Config,
+    devices::Devices,
     lab::LabState,
-    password::PasswordHasher,
+    notes::Notes,
     settings::Settings,
+    store::{Store, sessions::cache::RevocableStore},
     throttle::LoginThrottle,
 };
 
-/// Shared state: configuration, storage and the auth services. Cheap to clone.
+/// Shared state: one pointer, so cloning it (axum does, for every extractor of every request)
+/// costs one atomic increment. Its parts are reached through `Deref`: `state.config`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Shares `parts`.
+    pub fn new(parts: Shared) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Shared {
     /// Parsed configuration.
     pub config: Arc<Config>,
-    /// The database (users, device index, refresh tokens, audit).
-    pub db: SqlitePool,
-    /// The tower-sessions store (same database, its own table).
-    pub session_store: RevocableStore,
     /// Time, injectable for tests.
     pub clock: Arc<dyn Clock>,
-    /// Argon2id on its own threads.
-    pub hasher: PasswordHasher,
-    /// Failed-login counters.
-    pub throttle: Arc<LoginThrottle>,
+    /// The storage (database and session records).
+    pub store: Store,
+    /// The session store tower-sessions uses: the records behind a read cache.
+    pub session_store: RevocableStore,
+    /// Registration and password checks.
+    pub accounts: Accounts,
+    /// Cookie sessions.
+    pub sessions: Sessions,
+    /// Listing and ending logins.
+    pub devices: Devices,
     /// JWT access tokens: signing, verification and its cache.
     pub access_tokens: Arc<AccessTokens>,
     /// Refresh-token families and rotation.
     pub refresh_tokens: Arc<RefreshTokens>,
+    /// Token logins, refreshes and logouts.
+    pub tokens: Tokens,
+    /// Opaque database tokens.
+    pub opaque: OpaqueTokens,
+    /// Notes.
+    pub notes: Notes,
+    /// Failed-login counters.
+    pub throttle: Arc<LoginThrottle>,
     /// Switches that can change at run time.
     pub settings: Arc<Settings>,
     /// The lab's own state (its address, experiment lock, compare boards, CSRF log).
@@ -45,7 +82,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 

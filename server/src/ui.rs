@@ -22,16 +22,15 @@ use tower_cookies::Cookies;
 use tower_sessions::Session;
 
 use crate::{
-    accounts,
     auth::{
-        Authentication, session,
-        tokens::{self, LoginOptions, RefreshDelivery},
+        Authentication,
+        tokens::{LoginOptions, RefreshDelivery},
     },
     client::ClientInfo,
-    devices,
     error::ApiError,
-    lab, notes,
+    lab,
     state::AppState,
+    store::AuthMode,
 };
 
 /// The port handed to the server functions.
@@ -75,7 +74,9 @@ impl UiPort {
 #[async_trait]
 impl AuthPort for UiPort {
     async fn register(&self, _req: &Parts, creds: Credentials) -> Result<UserView, AppError> {
-        accounts::register(&self.0, creds)
+        self.0
+            .accounts
+            .register(creds)
             .await
             .map(Into::into)
             .map_err(fail)
@@ -84,11 +85,16 @@ impl AuthPort for UiPort {
     async fn session_login(&self, req: &Parts, creds: Credentials) -> Result<UserView, AppError> {
         let session = extension::<Session>(req)?;
         let client = self.client(req).await;
-        let user = accounts::check_password(&self.0, &client, creds, "session")
+        let user = self
+            .0
+            .accounts
+            .check_password(&client, creds, AuthMode::Session)
             .await
             .map_err(fail)?;
-        let lifetimes = session::Lifetimes::configured(&self.0.config.session);
-        session::login(&self.0, &session, &user, &client, lifetimes)
+        let lifetimes = self.0.sessions.configured();
+        self.0
+            .sessions
+            .login(&session, &user, &client, lifetimes)
             .await
             .map_err(fail)?;
         Ok(user.into())
@@ -96,7 +102,7 @@ impl AuthPort for UiPort {
 
     async fn session_logout(&self, req: &Parts) -> Result<(), AppError> {
         let session = extension::<Session>(req)?;
-        session::logout(&self.0, &session).await.map_err(fail)
+        self.0.sessions.logout(&session).await.map_err(fail)
     }
 
     async fn token_login(
@@ -112,15 +118,11 @@ impl AuthPort for UiPort {
         } else {
             RefreshDelivery::Body
         };
-        tokens::login(
-            &self.0,
-            &client,
-            Some(&cookies),
-            creds,
-            LoginOptions::new(delivery),
-        )
-        .await
-        .map_err(fail)
+        self.0
+            .tokens
+            .login(&client, Some(&cookies), creds, LoginOptions::new(delivery))
+            .await
+            .map_err(fail)
     }
 
     async fn token_refresh(
@@ -129,14 +131,18 @@ impl AuthPort for UiPort {
         body: RefreshRequest,
     ) -> Result<TokenPair, AppError> {
         let cookies = extension::<Cookies>(req)?;
-        tokens::refresh(&self.0, Some(&cookies), body)
+        self.0
+            .tokens
+            .refresh(Some(&cookies), body)
             .await
             .map_err(fail)
     }
 
     async fn token_logout(&self, req: &Parts, body: RefreshRequest) -> Result<(), AppError> {
         let cookies = extension::<Cookies>(req)?;
-        tokens::logout(&self.0, Some(&cookies), body)
+        self.0
+            .tokens
+            .logout(Some(&cookies), body)
             .await
             .map_err(fail)
     }
@@ -147,17 +153,20 @@ impl AuthPort for UiPort {
 
     async fn devices(&self, req: &Parts) -> Result<DeviceList, AppError> {
         let auth = self.auth(req).await?;
-        devices::list(&self.0, &auth).await.map_err(fail)
+        self.0.devices.list(&auth).await.map_err(fail)
     }
 
     async fn revoke_device(&self, req: &Parts, id: String) -> Result<(), AppError> {
         let auth = self.auth(req).await?;
-        devices::revoke(&self.0, &auth, &id).await.map_err(fail)
+        self.0.devices.revoke(&auth, &id).await.map_err(fail)
     }
 
     async fn revoke_other_devices(&self, req: &Parts) -> Result<Revoked, AppError> {
         let auth = self.auth(req).await?;
-        let revoked = devices::revoke_all(&self.0, &auth, false)
+        let revoked = self
+            .0
+            .devices
+            .revoke_all(&auth, false)
             .await
             .map_err(fail)?;
         Ok(Revoked { revoked })
@@ -165,20 +174,18 @@ impl AuthPort for UiPort {
 
     async fn logout_everywhere(&self, req: &Parts) -> Result<Revoked, AppError> {
         let auth = self.auth(req).await?;
-        let revoked = devices::revoke_all(&self.0, &auth, true)
-            .await
-            .map_err(fail)?;
+        let revoked = self.0.devices.revoke_all(&auth, true).await.map_err(fail)?;
         Ok(Revoked { revoked })
     }
 
     async fn list_notes(&self, req: &Parts) -> Result<NoteList, AppError> {
         let auth = self.auth(req).await?;
-        notes::list(&self.0, &auth).await.map_err(fail)
+        self.0.notes.list(&auth).await.map_err(fail)
     }
 
     async fn add_note(&self, req: &Parts, text: String) -> Result<Note, AppError> {
         let auth = self.auth(req).await?;
-        notes::add(&self.0, &auth, &text).await.map_err(fail)
+        self.0.notes.add(&auth, &text).await.map_err(fail)
     }
 
     async fn lab_settings(&self, _req: &Parts) -> Result<LabSettings, AppError> {

@@ -182,6 +182,7 @@ pub fn Inspector() -> impl IntoView {
 fn ServerViewTable(view: ServerView) -> impl IntoView {
     view! {
         <p>{format!("For {}: {} session record(s), {} token login(s), {} opaque token(s).", view.username, view.sessions.len(), view.families.len(), view.opaque_tokens)}</p>
+        <p class="inspector-storage">{view.storage}</p>
         <table class="inspector-server">
             <thead>
                 <tr>

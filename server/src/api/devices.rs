@@ -7,11 +7,11 @@ use axum::{
     http::StatusCode,
 };
 
-use crate::{auth::Authentication, devices, error::Result, state::AppState};
+use crate::{auth::Authentication, error::Result, state::AppState};
 
 /// `GET /api/devices`.
 pub async fn list(State(state): State<AppState>, auth: Authentication) -> Result<Json<DeviceList>> {
-    Ok(Json(devices::list(&state, &auth).await?))
+    Ok(Json(state.devices.list(&auth).await?))
 }
 
 /// `DELETE /api/devices/{id}`: 204, or 404 if it is not the caller's.
@@ -20,7 +20,7 @@ pub async fn revoke(
     auth: Authentication,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    devices::revoke(&state, &auth, &id).await?;
+    state.devices.revoke(&auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -29,7 +29,7 @@ pub async fn revoke_others(
     State(state): State<AppState>,
     auth: Authentication,
 ) -> Result<Json<Revoked>> {
-    let revoked = devices::revoke_all(&state, &auth, false).await?;
+    let revoked = state.devices.revoke_all(&auth, false).await?;
     Ok(Json(Revoked { revoked }))
 }
 
@@ -38,6 +38,6 @@ pub async fn revoke_all(
     State(state): State<AppState>,
     auth: Authentication,
 ) -> Result<Json<Revoked>> {
-    let revoked = devices::revoke_all(&state, &auth, true).await?;
+    let revoked = state.devices.revoke_all(&auth, true).await?;
     Ok(Json(Revoked { revoked }))
 }

@@ -4,11 +4,11 @@ use app::wire::{NewNote, Note, NoteList};
 use axum::{Json, extract::State, http::StatusCode};
 
 use super::ApiJson;
-use crate::{auth::Authentication, error::Result, notes, state::AppState};
+use crate::{auth::Authentication, error::Result, state::AppState};
 
 /// The caller's latest notes.
 pub async fn list(State(state): State<AppState>, auth: Authentication) -> Result<Json<NoteList>> {
-    Ok(Json(notes::list(&state, &auth).await?))
+    Ok(Json(state.notes.list(&auth).await?))
 }
 
 /// 201 with the note; 403 `insufficient_scope` for a read-only token.
@@ -17,6 +17,6 @@ pub async fn add(
     auth: Authentication,
     ApiJson(body): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<Note>)> {
-    let note = notes::add(&state, &auth, &body.text).await?;
+    let note = state.notes.add(&auth, &body.text).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }

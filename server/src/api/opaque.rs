@@ -5,7 +5,7 @@ use axum::{Json, extract::State, http::StatusCode};
 
 use super::ApiJson;
 use crate::{
-    auth::{Authentication, opaque},
+    auth::Authentication,
     client::ClientInfo,
     error::{ApiError, Result},
     state::AppState,
@@ -17,7 +17,7 @@ pub async fn login(
     client: ClientInfo,
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Json<OpaqueToken>> {
-    Ok(Json(opaque::login(&state, &client, creds).await?))
+    Ok(Json(state.opaque.login(&client, creds).await?))
 }
 
 /// 204: the token's row is deleted; it is dead at once.
@@ -27,6 +27,6 @@ pub async fn logout(State(state): State<AppState>, auth: Authentication) -> Resu
             "this endpoint takes an opaque token (`Authorization: Token <token>`)",
         ));
     };
-    opaque::revoke(&state.db, token.user.id, &token.handle).await?;
+    state.opaque.revoke(token.user.id, &token.handle).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,7 @@ use super::{ApiJson, OptionalJson};
 use crate::{
     auth::{
         scope,
-        tokens::{self, LoginOptions, RefreshDelivery},
+        tokens::{LoginOptions, RefreshDelivery},
     },
     client::ClientInfo,
     error::Result,
@@ -53,7 +53,10 @@ pub async fn login(
     ApiJson(body): ApiJson<TokenLogin>,
 ) -> Result<Json<TokenPair>> {
     let options = body.options()?;
-    let pair = tokens::login(&state, &client, Some(&cookies), body.creds, options).await?;
+    let pair = state
+        .tokens
+        .login(&client, Some(&cookies), body.creds, options)
+        .await?;
     Ok(Json(pair))
 }
 
@@ -63,7 +66,7 @@ pub async fn refresh(
     cookies: Cookies,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>> {
-    Ok(Json(tokens::refresh(&state, Some(&cookies), body).await?))
+    Ok(Json(state.tokens.refresh(Some(&cookies), body).await?))
 }
 
 /// 204: the token's family is revoked.
@@ -72,6 +75,6 @@ pub async fn logout(
     cookies: Cookies,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<StatusCode> {
-    tokens::logout(&state, Some(&cookies), body).await?;
+    state.tokens.logout(Some(&cookies), body).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,7 +32,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::AuthUser;
-use crate::{config::TokenConfig, error::ApiError, state::AppState, timing::ServerTiming};
+use super::refresh::RefreshTokens;
+use crate::{clock::Millis, config::TokenConfig, error::ApiError, timing::ServerTiming};
 
 /// The `typ` header of an access token (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -284,26 +285,27 @@ fn reason(err: &jsonwebtoken::errors::Error) -> &'static str {
     }
 }
 
-/// Checks the bearer token of a request.
+/// Checks the bearer token of a request at `now_ms`; with `strict`, also asks the store that
+/// its login (refresh-token family) is still alive.
 pub async fn authenticate(
-    state: &AppState,
+    access: &AccessTokens,
+    refresh: &RefreshTokens,
+    strict: bool,
+    now_ms: Millis,
     token: &str,
     timing: &ServerTiming,
 ) -> Result<BearerAuth, ApiError> {
-    let (claims, verification) = state.access_tokens.verify(token, state.clock.now_secs())?;
+    let (claims, verification) = access.verify(token, now_ms.div_euclid(1000))?;
     let user_id = claims
         .sub
         .parse::<i64>()
         .map_err(|_| ApiError::InvalidToken("its subject is not a user id"))?;
-    let strict = state.settings.strict_token_check();
     if strict {
         let alive = timing
             .measure(
                 "store",
                 "family check",
-                state
-                    .refresh_tokens
-                    .family_alive(&state.db, &claims.sid, state.clock.now_ms()),
+                refresh.family_alive(&claims.sid, now_ms),
             )
             .await?;
         if !alive {

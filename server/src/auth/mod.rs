@@ -22,7 +22,6 @@ pub mod opaque;
 pub mod refresh;
 pub mod scope;
 pub mod session;
-pub mod session_store;
 pub mod tokens;
 
 use std::time::Instant;
@@ -34,7 +33,9 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use crate::{error::ApiError, state::AppState, timing::ServerTiming};
+use crate::{
+    accounts::User, error::ApiError, state::AppState, store::AuthMode, timing::ServerTiming,
+};
 
 /// The authenticated user, as both modes know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,15 @@ pub struct AuthUser {
     pub id: i64,
     /// Username.
     pub username: String,
+}
+
+impl From<User> for AuthUser {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            username: user.username,
+        }
+    }
 }
 
 /// How the current request proved who it is.
@@ -66,12 +76,12 @@ impl Authentication {
         }
     }
 
-    /// `session`, `bearer` or `opaque`.
-    pub fn mode(&self) -> &'static str {
+    /// Which mode authenticated the request.
+    pub fn mode(&self) -> AuthMode {
         match self {
-            Self::Session(_) => "session",
-            Self::Bearer(_) => "bearer",
-            Self::Opaque(_) => "opaque",
+            Self::Session(_) => AuthMode::Session,
+            Self::Bearer(_) => AuthMode::Bearer,
+            Self::Opaque(_) => AuthMode::Opaque,
         }
     }
 
@@ -176,17 +186,25 @@ where
         let start = Instant::now();
         let auth = match credential(parts)? {
             Credential::Bearer(token) => {
-                let auth = bearer::authenticate(&state, token, &timing).await?;
+                let auth = bearer::authenticate(
+                    &state.access_tokens,
+                    &state.refresh_tokens,
+                    state.settings.strict_token_check(),
+                    state.clock.now_ms(),
+                    token,
+                    &timing,
+                )
+                .await?;
                 timing.record("auth", auth.verification.label(), start.elapsed());
                 Authentication::Bearer(auth)
             }
             Credential::Opaque(token) => {
-                let auth = opaque::authenticate(&state, token, &timing).await?;
+                let auth = state.opaque.authenticate(token, &timing).await?;
                 timing.record("auth", "opaque", start.elapsed());
                 Authentication::Opaque(auth)
             }
             Credential::Session(session) => {
-                let auth = session::authenticate(&state, session, &timing).await?;
+                let auth = state.sessions.authenticate(session, &timing).await?;
                 timing.record("auth", "session", start.elapsed());
                 Authentication::Session(auth)
             }

@@ -7,15 +7,21 @@
 //! CSRF exposure). Unlike DRF, the value is stored only as its SHA-256 hash, so a copy of the
 //! table gives no usable token.
 
+use std::sync::Arc;
+
 use app::wire::{Credentials, OpaqueInfo, OpaqueToken};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 
-use super::{AuthUser, session::new_handle};
+use super::{AuthUser, refresh::hash, session::new_handle};
 use crate::{
-    accounts::check_password, audit, client::ClientInfo, clock::Millis, error::ApiError,
-    state::AppState, timing::ServerTiming,
+    accounts::Accounts,
+    audit::Audit,
+    client::ClientInfo,
+    clock::{Clock, Millis},
+    devices::Devices,
+    error::ApiError,
+    store::{AuthMode, NewOpaque, OpaqueStore},
+    timing::ServerTiming,
 };
 
 /// A request authenticated by an opaque token.
@@ -39,77 +45,100 @@ impl OpaqueAuth {
     }
 }
 
-fn hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+/// Opaque-token logins, checks and logouts.
+#[derive(Clone)]
+pub struct OpaqueTokens {
+    store: Arc<dyn OpaqueStore>,
+    accounts: Accounts,
+    devices: Devices,
+    audit: Audit,
+    clock: Arc<dyn Clock>,
 }
 
-/// Checks the password and issues a token: 20 random bytes as 40 hex characters (DRF's shape).
-pub async fn login(
-    state: &AppState,
-    client: &ClientInfo,
-    creds: Credentials,
-) -> Result<OpaqueToken, ApiError> {
-    let user = check_password(state, client, creds, "opaque").await?;
-    crate::devices::enforce_single_session(state, user.id).await?;
-    let mut bytes = [0u8; 20];
-    rand::rng().fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let handle = new_handle();
-    let now = state.clock.now_ms();
-    sqlx::query(
-        "insert into opaque_tokens (token_hash, handle, user_id, created_at, user_agent, ip)
-         values (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(hash(&token).as_slice())
-    .bind(&handle)
-    .bind(user.id)
-    .bind(now)
-    .bind(&client.user_agent)
-    .bind(client.ip_text())
-    .execute(&state.db)
-    .await?;
-    audit::login_succeeded(&state.db, now, user.id, "opaque", &handle).await;
-    Ok(OpaqueToken {
-        token,
-        token_type: "Token".into(),
-    })
+impl std::fmt::Debug for OpaqueTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpaqueTokens").finish_non_exhaustive()
+    }
 }
 
-/// Looks the token up: one database query on every request.
-pub async fn authenticate(
-    state: &AppState,
-    token: &str,
-    timing: &ServerTiming,
-) -> Result<OpaqueAuth, ApiError> {
-    let row = timing
-        .measure(
-            "store",
-            "token lookup",
-            sqlx::query_as::<_, (String, i64, i64, String)>(
-                "select t.handle, t.created_at, u.id, u.username
-                   from opaque_tokens t join users u on u.id = t.user_id
-                  where t.token_hash = ?",
+impl OpaqueTokens {
+    /// The service over its pieces.
+    pub fn new(
+        store: Arc<dyn OpaqueStore>,
+        accounts: Accounts,
+        devices: Devices,
+        audit: Audit,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            accounts,
+            devices,
+            audit,
+            clock,
+        }
+    }
+
+    /// Checks the password and issues a token: 20 random bytes as 40 hex characters (DRF's
+    /// shape).
+    pub async fn login(
+        &self,
+        client: &ClientInfo,
+        creds: Credentials,
+    ) -> Result<OpaqueToken, ApiError> {
+        let user = self
+            .accounts
+            .check_password(client, creds, AuthMode::Opaque)
+            .await?;
+        self.devices.enforce_single_session(user.id).await?;
+        let mut bytes = [0u8; 20];
+        rand::rng().fill_bytes(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let handle = new_handle();
+        let now = self.clock.now_ms();
+        self.store
+            .insert_opaque(&NewOpaque {
+                hash: hash(&token),
+                handle: handle.clone(),
+                user_id: user.id,
+                created_at: now,
+                client: client.meta(),
+            })
+            .await?;
+        self.audit
+            .login_succeeded(now, user.id, AuthMode::Opaque, &handle)
+            .await;
+        Ok(OpaqueToken {
+            token,
+            token_type: "Token".into(),
+        })
+    }
+
+    /// Looks the token up: one store query on every request.
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        timing: &ServerTiming,
+    ) -> Result<OpaqueAuth, ApiError> {
+        let found = timing
+            .measure(
+                "store",
+                "token lookup",
+                self.store.opaque_by_hash(&hash(token)),
             )
-            .bind(hash(token).as_slice())
-            .fetch_optional(&state.db),
-        )
-        .await?;
-    let (handle, created_at, id, username) = row.ok_or(ApiError::InvalidToken(
-        "it is not a live token (logged out or never issued)",
-    ))?;
-    Ok(OpaqueAuth {
-        user: AuthUser { id, username },
-        handle,
-        created_at,
-    })
-}
+            .await?;
+        let entry = found.ok_or(ApiError::InvalidToken(
+            "it is not a live token (logged out or never issued)",
+        ))?;
+        Ok(OpaqueAuth {
+            user: entry.user.into(),
+            handle: entry.handle,
+            created_at: entry.created_at,
+        })
+    }
 
-/// Deletes one of a user's tokens by handle. True if it existed.
-pub async fn revoke(db: &SqlitePool, user_id: i64, handle: &str) -> Result<bool, ApiError> {
-    let done = sqlx::query("delete from opaque_tokens where handle = ? and user_id = ?")
-        .bind(handle)
-        .bind(user_id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    /// Deletes one of a user's tokens by handle. True if it existed.
+    pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, ApiError> {
+        Ok(self.store.delete_opaque(user_id, handle).await?)
+    }
 }

@@ -18,19 +18,24 @@
 //! Why a hash is enough at rest: tokens are 256 random bits, so unlike passwords they cannot
 //! be guessed from their hash; a stolen copy of the table gives no usable token.
 
+use std::sync::Arc;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 
 use crate::{
-    audit,
+    audit::Audit,
     client::ClientInfo,
     clock::{Millis, ms},
     config::TokenConfig,
     error::ApiError,
+    store::{
+        AuditKind, AuthMode, FamilyStore, NewFamily, RevokeReason, Rotated, Rotation, TokenHash,
+        TokenState,
+    },
 };
 
 /// Longest chain of rotations followed when answering a replay inside the grace window.
@@ -68,6 +73,8 @@ impl std::fmt::Debug for IssuedRefresh {
 
 /// Refresh-token families: issue, rotate, revoke.
 pub struct RefreshTokens {
+    families: Arc<dyn FamilyStore>,
+    audit: Audit,
     derive_key: SecretString,
     idle: Millis,
     absolute: Millis,
@@ -84,46 +91,38 @@ impl std::fmt::Debug for RefreshTokens {
     }
 }
 
-type Hash = [u8; 32];
-
-fn hash(token: &str) -> Hash {
+/// SHA-256 of a token: what the store keeps.
+pub fn hash(token: &str) -> TokenHash {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// A token's row joined with its family.
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    family_id: String,
-    used_at: Option<i64>,
-    idle_expires_at: i64,
-    user_id: i64,
-    revoked_at: Option<i64>,
-    absolute_expires_at: i64,
-    scope: String,
-    access_ttl_secs: Option<i64>,
-}
-
-impl TokenRow {
-    fn access_ttl(&self) -> Option<std::time::Duration> {
-        self.access_ttl_secs
-            .map(|s| std::time::Duration::from_secs(s.unsigned_abs()))
+/// Why a presented token is refused (the store has already applied any revocation).
+fn refusal(state: &TokenState, now: Millis) -> &'static str {
+    if state.revoked_at.is_some() {
+        "this login was logged out or revoked"
+    } else if now >= state.absolute_expires_at {
+        "this login reached its maximum lifetime"
+    } else {
+        "it expired unused"
     }
 }
 
-const SELECT_TOKEN: &str = "select t.family_id, t.used_at, t.idle_expires_at,
-        f.user_id, f.revoked_at, f.absolute_expires_at, f.scope, f.access_ttl_secs
-   from refresh_tokens t join token_families f on f.id = t.family_id
-  where t.token_hash = ?";
-
 impl RefreshTokens {
     /// Lifetimes and the derivation key from the configuration.
-    pub fn new(config: &TokenConfig) -> Self {
+    pub fn new(families: Arc<dyn FamilyStore>, audit: Audit, config: &TokenConfig) -> Self {
         Self {
+            families,
+            audit,
             derive_key: config.refresh_secret.clone(),
             idle: ms(config.refresh_idle),
             absolute: ms(config.refresh_absolute),
             grace: ms(config.refresh_grace),
         }
+    }
+
+    /// The families store (strict checking asks it whether a family is alive).
+    pub fn families(&self) -> &dyn FamilyStore {
+        self.families.as_ref()
     }
 
     /// The successor of `parent`: `HMAC-SHA256(key, parent)`, base64url.
@@ -139,7 +138,6 @@ impl RefreshTokens {
     /// access tokens will carry `scope` and live `access_ttl` (the configured time if `None`).
     pub async fn start_family(
         &self,
-        db: &SqlitePool,
         user_id: i64,
         client: &ClientInfo,
         now: Millis,
@@ -152,35 +150,17 @@ impl RefreshTokens {
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let absolute_expires_at = now + self.absolute;
         let idle_expires_at = (now + self.idle).min(absolute_expires_at);
-        let mut tx = db.begin().await?;
-        sqlx::query(
-            "insert into token_families
-               (id, user_id, created_at, last_refresh_at, absolute_expires_at, user_agent, ip,
-                scope, access_ttl_secs)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&family_id)
-        .bind(user_id)
-        .bind(now)
-        .bind(now)
-        .bind(absolute_expires_at)
-        .bind(&client.user_agent)
-        .bind(client.ip_text())
-        .bind(scope)
-        .bind(access_ttl.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX)))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into refresh_tokens (token_hash, family_id, parent_hash, issued_at, idle_expires_at)
-             values (?, ?, null, ?, ?)",
-        )
-        .bind(hash(&token).as_slice())
-        .bind(&family_id)
-        .bind(now)
-        .bind(idle_expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let family = NewFamily {
+            id: family_id.clone(),
+            user_id,
+            created_at: now,
+            absolute_expires_at,
+            idle_expires_at,
+            scope: scope.to_owned(),
+            access_ttl_secs: access_ttl.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX)),
+            client: client.meta(),
+        };
+        self.families.start_family(&family, &hash(&token)).await?;
         Ok(IssuedRefresh {
             family_id,
             user_id,
@@ -192,197 +172,123 @@ impl RefreshTokens {
         })
     }
 
+    /// What a rotation does with the presented token, as the store found it:
+    ///
+    /// * family revoked, or past its absolute expiry → refuse;
+    /// * used within the grace window → hand out the family's current token again;
+    /// * used before that → someone kept a copy: revoke the whole family;
+    /// * unused but idle too long → refuse;
+    /// * otherwise → retire it and store its successor.
+    fn decide(&self, state: &TokenState, token: &str, now: Millis) -> Rotation {
+        if state.revoked_at.is_some() || now >= state.absolute_expires_at {
+            return Rotation::Refuse;
+        }
+        match state.used_at {
+            Some(used_at) if now - used_at <= self.grace => Rotation::Replay,
+            Some(_) => Rotation::Revoke(RevokeReason::ReuseDetected),
+            None if now >= state.idle_expires_at => Rotation::Refuse,
+            None => Rotation::Rotate {
+                child: hash(&self.successor(token)),
+                idle_expires_at: (now + self.idle).min(state.absolute_expires_at),
+            },
+        }
+    }
+
     /// Exchanges a refresh token for its successor.
     ///
-    /// Runs in one `BEGIN IMMEDIATE` transaction, so concurrent refreshes of one token are
-    /// serialised: the first rotates, the others find it used and (inside the grace window)
-    /// are handed the same successor. A family never has two live tokens.
-    pub async fn rotate(
-        &self,
-        db: &SqlitePool,
-        token: &str,
-        now: Millis,
-    ) -> Result<IssuedRefresh, ApiError> {
-        let presented = hash(token);
-        let mut tx = db.begin_with("begin immediate").await?;
-        let row = sqlx::query_as::<_, TokenRow>(SELECT_TOKEN)
-            .bind(presented.as_slice())
-            .fetch_optional(&mut *tx)
+    /// The store runs the check and the change in one transaction holding the token's row,
+    /// so concurrent refreshes of one token are serialised: the first rotates, the others find
+    /// it used and (inside the grace window) are handed the same successor. A family never has
+    /// two live tokens.
+    pub async fn rotate(&self, token: &str, now: Millis) -> Result<IssuedRefresh, ApiError> {
+        let decide = |state: &TokenState| self.decide(state, token, now);
+        let (state, done) = self
+            .families
+            .rotate(&hash(token), now, &decide)
             .await?
             .ok_or(ApiError::InvalidGrant("it is not a known refresh token"))?;
-        if row.revoked_at.is_some() {
-            return Err(ApiError::InvalidGrant(
-                "this login was logged out or revoked",
-            ));
-        }
-        if now >= row.absolute_expires_at {
-            return Err(ApiError::InvalidGrant(
-                "this login reached its maximum lifetime",
-            ));
-        }
-        if let Some(used_at) = row.used_at {
-            if now - used_at <= self.grace {
-                let current = self.current_successor(&mut tx, token).await?;
-                tx.commit().await?;
-                let access_ttl = row.access_ttl();
-                return current
-                    .map(|(token, idle_expires_at)| IssuedRefresh {
-                        family_id: row.family_id,
-                        user_id: row.user_id,
-                        token: SecretString::from(token),
-                        idle_expires_at,
-                        replayed: true,
-                        scope: row.scope,
-                        access_ttl,
-                    })
-                    .ok_or(ApiError::InvalidGrant("it was already used"));
-            }
-            sqlx::query(
-                "update token_families set revoked_at = ?, revoked_reason = 'reuse_detected'
-                  where id = ? and revoked_at is null",
-            )
-            .bind(now)
-            .bind(&row.family_id)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            audit::record(
-                db,
-                now,
-                Some(row.user_id),
-                "reuse_detected",
-                Some("bearer"),
-                &row.family_id,
-            )
-            .await;
-            tracing::warn!(
-                user_id = row.user_id,
-                family = %row.family_id,
-                "refresh token reused after rotation: family revoked"
-            );
-            return Err(ApiError::InvalidGrant(
-                "it was already used, so this login has been revoked (possible token theft)",
-            ));
-        }
-        if now >= row.idle_expires_at {
-            return Err(ApiError::InvalidGrant("it expired unused"));
-        }
-        let child = self.successor(token);
-        let idle_expires_at = (now + self.idle).min(row.absolute_expires_at);
-        sqlx::query(
-            "update refresh_tokens set used_at = ? where token_hash = ? and used_at is null",
-        )
-        .bind(now)
-        .bind(presented.as_slice())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into refresh_tokens (token_hash, family_id, parent_hash, issued_at, idle_expires_at)
-             values (?, ?, ?, ?, ?)",
-        )
-        .bind(hash(&child).as_slice())
-        .bind(&row.family_id)
-        .bind(presented.as_slice())
-        .bind(now)
-        .bind(idle_expires_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("update token_families set last_refresh_at = ? where id = ?")
-            .bind(now)
-            .bind(&row.family_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let access_ttl = row.access_ttl();
-        Ok(IssuedRefresh {
-            family_id: row.family_id,
-            user_id: row.user_id,
-            token: SecretString::from(child),
+        let issued = |token: String, idle_expires_at: Millis, replayed: bool| IssuedRefresh {
+            family_id: state.family_id.clone(),
+            user_id: state.user_id,
+            token: SecretString::from(token),
             idle_expires_at,
-            replayed: false,
-            scope: row.scope,
-            access_ttl,
-        })
+            replayed,
+            scope: state.scope.clone(),
+            access_ttl: state
+                .access_ttl_secs
+                .map(|s| std::time::Duration::from_secs(s.unsigned_abs())),
+        };
+        match done {
+            Rotated::Rotated => {
+                let idle_expires_at = (now + self.idle).min(state.absolute_expires_at);
+                Ok(issued(self.successor(token), idle_expires_at, false))
+            }
+            Rotated::Replayed(live) => {
+                let current = live.and_then(|(live_hash, idle_expires_at)| {
+                    self.successor_with_hash(token, &live_hash)
+                        .map(|t| (t, idle_expires_at))
+                });
+                current
+                    .map(|(t, idle_expires_at)| issued(t, idle_expires_at, true))
+                    .ok_or(ApiError::InvalidGrant("it was already used"))
+            }
+            Rotated::Revoked => {
+                self.audit
+                    .record(
+                        now,
+                        Some(state.user_id),
+                        AuditKind::ReuseDetected,
+                        Some(AuthMode::Bearer),
+                        &state.family_id,
+                    )
+                    .await;
+                tracing::warn!(
+                    user_id = state.user_id,
+                    family = %state.family_id,
+                    "refresh token reused after rotation: family revoked"
+                );
+                Err(ApiError::InvalidGrant(
+                    "it was already used, so this login has been revoked (possible token theft)",
+                ))
+            }
+            Rotated::Refused => Err(ApiError::InvalidGrant(refusal(&state, now))),
+        }
     }
 
-    /// Follows the chain of successors from a used token to the family's live one.
-    async fn current_successor(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-        token: &str,
-    ) -> Result<Option<(String, Millis)>, ApiError> {
+    /// Follows the chain of successors from `token` to the one whose hash is `target` (the
+    /// family's live token), so a replay inside the grace window can be answered with it.
+    fn successor_with_hash(&self, token: &str, target: &TokenHash) -> Option<String> {
         let mut current = self.successor(token);
         for _ in 0..MAX_GRACE_CHAIN {
-            let row = sqlx::query_as::<_, (Option<i64>, i64)>(
-                "select used_at, idle_expires_at from refresh_tokens where token_hash = ?",
-            )
-            .bind(hash(&current).as_slice())
-            .fetch_optional(&mut *tx)
-            .await?;
-            match row {
-                None => return Ok(None),
-                Some((None, idle_expires_at)) => return Ok(Some((current, idle_expires_at))),
-                Some((Some(_), _)) => current = self.successor(&current),
+            if &hash(&current) == target {
+                return Some(current);
             }
+            current = self.successor(&current);
         }
-        Ok(None)
+        None
     }
 
-    /// The family a refresh token belongs to (used or not).
-    pub async fn family_of(
-        &self,
-        db: &SqlitePool,
-        token: &str,
-    ) -> Result<Option<(String, i64)>, ApiError> {
-        Ok(sqlx::query_as::<_, (String, i64)>(
-            "select f.id, f.user_id from refresh_tokens t join token_families f on f.id = t.family_id
-              where t.token_hash = ?",
-        )
-        .bind(hash(token).as_slice())
-        .fetch_optional(db)
-        .await?)
+    /// The family a refresh token belongs to (used or not), with its user.
+    pub async fn family_of(&self, token: &str) -> Result<Option<(String, i64)>, ApiError> {
+        Ok(self.families.family_of_token(&hash(token)).await?)
     }
 
     /// Revokes a family (only the user's own when `user_id` is given). True if it was live.
     pub async fn revoke_family(
         &self,
-        db: &SqlitePool,
         user_id: Option<i64>,
         family_id: &str,
-        reason: &str,
+        reason: RevokeReason,
         now: Millis,
     ) -> Result<bool, ApiError> {
-        let done = sqlx::query(
-            "update token_families set revoked_at = ?, revoked_reason = ?
-              where id = ? and revoked_at is null and absolute_expires_at > ?
-                and (? is null or user_id = ?)",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(family_id)
-        .bind(now)
-        .bind(user_id)
-        .bind(user_id)
-        .execute(db)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(self
+            .families
+            .revoke_family(user_id, family_id, reason, now)
+            .await?)
     }
 
     /// Whether a family is still alive (strict mode's per-request check).
-    pub async fn family_alive(
-        &self,
-        db: &SqlitePool,
-        family_id: &str,
-        now: Millis,
-    ) -> Result<bool, ApiError> {
-        Ok(sqlx::query_scalar::<_, i64>(
-            "select count(*) from token_families
-              where id = ? and revoked_at is null and absolute_expires_at > ?",
-        )
-        .bind(family_id)
-        .bind(now)
-        .fetch_one(db)
-        .await?
-            == 1)
+    pub async fn family_alive(&self, family_id: &str, now: Millis) -> Result<bool, ApiError> {
+        Ok(self.families.family_alive(family_id, now).await?)
     }
 }

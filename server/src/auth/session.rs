@@ -13,7 +13,7 @@
 //! * **absolute**: `SESSION_ABSOLUTE_TIMEOUT_SECS` after login the session ends however active
 //!   it is; the sliding expiry never moves past it.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use app::wire::SessionInfo;
 use rand::RngCore;
@@ -24,12 +24,13 @@ use tower_sessions::{Expiry, Session};
 use super::AuthUser;
 use crate::{
     accounts::User,
-    audit,
+    audit::Audit,
     client::ClientInfo,
-    clock::{Millis, ms},
-    devices,
+    clock::{Clock, Millis, ms},
+    config::SessionConfig,
+    devices::Devices,
     error::ApiError,
-    state::AppState,
+    store::{AuditKind, AuthMode, SessionEntry},
     timing::ServerTiming,
 };
 
@@ -37,7 +38,11 @@ use crate::{
 const KEY: &str = "login";
 
 /// What the server remembers about a logged-in session.
+///
+/// Stored as a JSON array rather than an object (see [`Stored`]): every cookie request clones
+/// and decodes this record, and an array carries no field names to allocate.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "Stored", from = "Stored")]
 pub struct SessionData {
     /// The user.
     pub user_id: i64,
@@ -52,12 +57,59 @@ pub struct SessionData {
     /// `created_at` + the absolute timeout.
     pub absolute_expires_at: Millis,
     /// This session's idle timeout, if not the configured one (the lab's short demos).
-    #[serde(default)]
     pub idle_ms: Option<Millis>,
 }
 
+/// [`SessionData`] as stored: `[user_id, username, device_id, created_at, last_seen_at,
+/// absolute_expires_at, idle_ms]`.
+#[derive(Serialize, Deserialize)]
+struct Stored(i64, String, String, Millis, Millis, Millis, Option<Millis>);
+
+impl From<SessionData> for Stored {
+    fn from(d: SessionData) -> Self {
+        Self(
+            d.user_id,
+            d.username,
+            d.device_id,
+            d.created_at,
+            d.last_seen_at,
+            d.absolute_expires_at,
+            d.idle_ms,
+        )
+    }
+}
+
+impl From<Stored> for SessionData {
+    fn from(
+        Stored(user_id, username, device_id, created_at, last_seen_at, absolute, idle): Stored,
+    ) -> Self {
+        Self {
+            user_id,
+            username,
+            device_id,
+            created_at,
+            last_seen_at,
+            absolute_expires_at: absolute,
+            idle_ms: idle,
+        }
+    }
+}
+
+/// The login stored in a session, if any. A record this version cannot read (written by an
+/// older release) counts as no login: its owner simply logs in again.
+async fn stored_login(session: &Session) -> Result<Option<SessionData>, ApiError> {
+    match session.get::<SessionData>(KEY).await {
+        Ok(data) => Ok(data),
+        Err(tower_sessions::session::Error::SerdeJson(_)) => {
+            session.flush().await?;
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 impl SessionData {
-    fn idle(&self, config: &crate::config::SessionConfig) -> Duration {
+    fn idle(&self, config: &SessionConfig) -> Duration {
         self.idle_ms.map_or(config.idle_timeout, |ms| {
             Duration::from_millis(ms.unsigned_abs())
         })
@@ -75,7 +127,7 @@ pub struct Lifetimes {
 
 impl Lifetimes {
     /// The configured lifetimes.
-    pub fn configured(config: &crate::config::SessionConfig) -> Self {
+    pub fn configured(config: &SessionConfig) -> Self {
         Self {
             idle: config.idle_timeout,
             absolute: config.absolute_timeout,
@@ -134,124 +186,173 @@ pub fn new_handle() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Checks the session named by the request's cookie.
-pub async fn authenticate(
-    state: &AppState,
-    session: Session,
-    timing: &ServerTiming,
-) -> Result<SessionAuth, ApiError> {
-    let loaded: Option<SessionData> = timing
-        .measure("store", "session load", session.get(KEY))
-        .await?;
-    let Some(mut data) = loaded else {
-        return Err(ApiError::InvalidSession(
-            "it expired, was logged out or was revoked",
-        ));
-    };
-    let now = state.clock.now_ms();
-    let idle = data.idle(&state.config.session);
-    if now >= data.absolute_expires_at {
-        end(state, &session, &data).await?;
-        return Err(ApiError::InvalidSession("it reached its maximum lifetime"));
+/// Cookie-session logins, checks and logouts.
+#[derive(Clone)]
+pub struct Sessions {
+    devices: Devices,
+    audit: Audit,
+    clock: Arc<dyn Clock>,
+    config: SessionConfig,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").finish_non_exhaustive()
     }
-    if now >= data.last_seen_at + ms(idle) {
-        end(state, &session, &data).await?;
-        return Err(ApiError::InvalidSession("it was idle for too long"));
+}
+
+impl Sessions {
+    /// The service over its pieces.
+    pub fn new(
+        devices: Devices,
+        audit: Audit,
+        clock: Arc<dyn Clock>,
+        config: SessionConfig,
+    ) -> Self {
+        Self {
+            devices,
+            audit,
+            clock,
+            config,
+        }
     }
-    if now - data.last_seen_at >= touch_interval(idle) {
-        data.last_seen_at = now;
-        let expires_at = idle_expiry(&data, ms(idle));
+
+    /// The configured lifetimes.
+    pub fn configured(&self) -> Lifetimes {
+        Lifetimes::configured(&self.config)
+    }
+
+    /// Checks the session named by the request's cookie.
+    pub async fn authenticate(
+        &self,
+        session: Session,
+        timing: &ServerTiming,
+    ) -> Result<SessionAuth, ApiError> {
+        let loaded: Option<SessionData> = timing
+            .measure("store", "session load", stored_login(&session))
+            .await?;
+        let Some(mut data) = loaded else {
+            return Err(ApiError::InvalidSession(
+                "it expired, was logged out or was revoked",
+            ));
+        };
+        let now = self.clock.now_ms();
+        let idle = data.idle(&self.config);
+        if now >= data.absolute_expires_at {
+            self.end(&session, &data).await?;
+            return Err(ApiError::InvalidSession("it reached its maximum lifetime"));
+        }
+        if now >= data.last_seen_at + ms(idle) {
+            self.end(&session, &data).await?;
+            return Err(ApiError::InvalidSession("it was idle for too long"));
+        }
+        if now - data.last_seen_at >= touch_interval(idle) {
+            data.last_seen_at = now;
+            let expires_at = idle_expiry(&data, ms(idle));
+            session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));
+            session.insert(KEY, &data).await?;
+            timing
+                .measure(
+                    "store",
+                    "device touch",
+                    self.devices
+                        .index()
+                        .touch_session(&data.device_id, now, expires_at),
+                )
+                .await?;
+        }
+        Ok(SessionAuth {
+            user: AuthUser {
+                id: data.user_id,
+                username: data.username.clone(),
+            },
+            data,
+            session,
+            idle_timeout: ms(idle),
+        })
+    }
+
+    /// Starts a session for `user` on this request's session handle.
+    ///
+    /// The id is always replaced: whatever id the browser sent before (one an attacker
+    /// planted, or an earlier login's) is deleted from the store and never becomes a
+    /// logged-in session.
+    pub async fn login(
+        &self,
+        session: &Session,
+        user: &User,
+        client: &ClientInfo,
+        lifetimes: Lifetimes,
+    ) -> Result<(), ApiError> {
+        if let Some(previous) = stored_login(session).await? {
+            self.devices
+                .index()
+                .remove_session(&previous.device_id)
+                .await?;
+        }
+        session.cycle_id().await?;
+        self.devices.enforce_single_session(user.id).await?;
+        let now = self.clock.now_ms();
+        let data = SessionData {
+            user_id: user.id,
+            username: user.username.clone(),
+            device_id: new_handle(),
+            created_at: now,
+            last_seen_at: now,
+            absolute_expires_at: now + ms(lifetimes.absolute),
+            idle_ms: (lifetimes.idle != self.config.idle_timeout).then(|| ms(lifetimes.idle)),
+        };
+        let expires_at = idle_expiry(&data, ms(lifetimes.idle));
         session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));
         session.insert(KEY, &data).await?;
-        timing
-            .measure(
-                "store",
-                "device touch",
-                devices::touch_session(&state.db, &data.device_id, now, expires_at),
-            )
+        // Save now (not at the end of the request) so the new id exists for the index.
+        session.save().await?;
+        let session_id = session
+            .id()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("saved session has no id")))?;
+        self.devices
+            .index()
+            .add_session(&SessionEntry {
+                device_id: data.device_id.clone(),
+                session_id: session_id.to_string(),
+                user_id: data.user_id,
+                created_at: data.created_at,
+                last_seen_at: data.last_seen_at,
+                expires_at,
+                absolute_expires_at: data.absolute_expires_at,
+                client: client.meta(),
+            })
             .await?;
+        self.audit
+            .login_succeeded(now, user.id, AuthMode::Session, &data.device_id)
+            .await;
+        Ok(())
     }
-    Ok(SessionAuth {
-        user: AuthUser {
-            id: data.user_id,
-            username: data.username.clone(),
-        },
-        data,
-        session,
-        idle_timeout: ms(idle),
-    })
-}
 
-/// Starts a session for `user` on this request's session handle.
-///
-/// The id is always replaced: whatever id the browser sent before (one an attacker planted,
-/// or an earlier login's) is deleted from the store and never becomes a logged-in session.
-pub async fn login(
-    state: &AppState,
-    session: &Session,
-    user: &User,
-    client: &ClientInfo,
-    lifetimes: Lifetimes,
-) -> Result<(), ApiError> {
-    if let Some(previous) = session.get::<SessionData>(KEY).await? {
-        devices::delete_session_device(&state.db, &previous.device_id).await?;
+    /// Ends the request's session, if it has one: store record, index entry and cookie.
+    pub async fn logout(&self, session: &Session) -> Result<(), ApiError> {
+        if let Some(data) = stored_login(session).await? {
+            self.end(session, &data).await?;
+            self.audit
+                .record(
+                    self.clock.now_ms(),
+                    Some(data.user_id),
+                    AuditKind::Logout,
+                    Some(AuthMode::Session),
+                    &data.device_id,
+                )
+                .await;
+            tracing::info!(user_id = data.user_id, device = %data.device_id, "session logout");
+        } else {
+            session.flush().await?;
+        }
+        Ok(())
     }
-    session.cycle_id().await?;
-    devices::enforce_single_session(state, user.id).await?;
-    let now = state.clock.now_ms();
-    let configured = Lifetimes::configured(&state.config.session);
-    let data = SessionData {
-        user_id: user.id,
-        username: user.username.clone(),
-        device_id: new_handle(),
-        created_at: now,
-        last_seen_at: now,
-        absolute_expires_at: now + ms(lifetimes.absolute),
-        idle_ms: (lifetimes.idle != configured.idle).then(|| ms(lifetimes.idle)),
-    };
-    let expires_at = idle_expiry(&data, ms(lifetimes.idle));
-    session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));
-    session.insert(KEY, &data).await?;
-    // Save now (not at the end of the request) so the new id exists for the device index.
-    session.save().await?;
-    let session_id = session
-        .id()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("saved session has no id")))?;
-    devices::insert_session_device(
-        &state.db,
-        &data,
-        &session_id.to_string(),
-        expires_at,
-        client,
-    )
-    .await?;
-    audit::login_succeeded(&state.db, now, user.id, "session", &data.device_id).await;
-    Ok(())
-}
 
-/// Ends the request's session, if it has one: store record, device entry and cookie.
-pub async fn logout(state: &AppState, session: &Session) -> Result<(), ApiError> {
-    if let Some(data) = session.get::<SessionData>(KEY).await? {
-        end(state, session, &data).await?;
-        audit::record(
-            &state.db,
-            state.clock.now_ms(),
-            Some(data.user_id),
-            "logout",
-            Some("session"),
-            &data.device_id,
-        )
-        .await;
-        tracing::info!(user_id = data.user_id, device = %data.device_id, "session logout");
-    } else {
+    /// Deletes the session everywhere; the layer then clears the cookie.
+    async fn end(&self, session: &Session, data: &SessionData) -> Result<(), ApiError> {
+        self.devices.index().remove_session(&data.device_id).await?;
         session.flush().await?;
+        Ok(())
     }
-    Ok(())
-}
-
-/// Deletes the session everywhere; the layer then clears the cookie.
-async fn end(state: &AppState, session: &Session, data: &SessionData) -> Result<(), ApiError> {
-    devices::delete_session_device(&state.db, &data.device_id).await?;
-    session.flush().await?;
-    Ok(())
 }

@@ -6,6 +6,8 @@
 //! token endpoints, so page JavaScript (and an injected script) never sees it, and the browser
 //! sends it nowhere else.
 
+use std::sync::Arc;
+
 use app::wire::{Credentials, RefreshRequest, TokenPair};
 use secrecy::{ExposeSecret, SecretString};
 use time::Duration as CookieDuration;
@@ -14,13 +16,19 @@ use tower_cookies::{
     cookie::{Cookie, SameSite},
 };
 
-use super::{AuthUser, refresh::IssuedRefresh};
+use super::{
+    AuthUser,
+    bearer::AccessTokens,
+    refresh::{IssuedRefresh, RefreshTokens},
+};
 use crate::{
-    accounts::{self, check_password},
-    audit,
+    accounts::Accounts,
+    audit::Audit,
     client::ClientInfo,
+    clock::Clock,
+    devices::Devices,
     error::ApiError,
-    state::AppState,
+    store::{AuditKind, AuthMode, RevokeReason},
 };
 
 /// The refresh cookie's name (hardened policy).
@@ -59,116 +67,192 @@ impl LoginOptions {
     }
 }
 
-/// Checks the password and starts a token family.
-pub async fn login(
-    state: &AppState,
-    client: &ClientInfo,
-    cookies: Option<&Cookies>,
-    creds: Credentials,
-    options: LoginOptions,
-) -> Result<TokenPair, ApiError> {
-    let user = check_password(state, client, creds, "bearer").await?;
-    crate::devices::enforce_single_session(state, user.id).await?;
-    let now = state.clock.now_ms();
-    let issued = state
-        .refresh_tokens
-        .start_family(
-            &state.db,
-            user.id,
-            client,
-            now,
-            options.scope,
-            options.access_ttl,
-        )
-        .await?;
-    audit::login_succeeded(&state.db, now, user.id, "bearer", &issued.family_id).await;
-    let user = AuthUser {
-        id: user.id,
-        username: user.username,
-    };
-    pair(state, &user, &issued, cookies, options.delivery)
+/// Token logins, refreshes and logouts.
+#[derive(Clone)]
+pub struct Tokens {
+    accounts: Accounts,
+    devices: Devices,
+    refresh: Arc<RefreshTokens>,
+    access: Arc<AccessTokens>,
+    audit: Audit,
+    clock: Arc<dyn Clock>,
+    cookie_secure: bool,
 }
 
-/// Rotates the refresh token from the body or, failing that, the refresh cookie.
-pub async fn refresh(
-    state: &AppState,
-    cookies: Option<&Cookies>,
-    body: RefreshRequest,
-) -> Result<TokenPair, ApiError> {
-    let (token, delivery) = presented(cookies, body)?;
-    let now = state.clock.now_ms();
-    let result = state
-        .refresh_tokens
-        .rotate(&state.db, token.expose_secret(), now)
-        .await;
-    let issued = match result {
-        Ok(issued) => issued,
-        Err(err) => {
-            if delivery == RefreshDelivery::Cookie {
-                clear_cookie(state, cookies);
-            }
-            return Err(err);
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens").finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    /// The flows over their pieces; `cookie_secure` marks the refresh cookie `Secure`.
+    pub fn new(
+        accounts: Accounts,
+        devices: Devices,
+        refresh: Arc<RefreshTokens>,
+        access: Arc<AccessTokens>,
+        audit: Audit,
+        clock: Arc<dyn Clock>,
+        cookie_secure: bool,
+    ) -> Self {
+        Self {
+            accounts,
+            devices,
+            refresh,
+            access,
+            audit,
+            clock,
+            cookie_secure,
         }
-    };
-    // The access token names the user as they are now (a rename would show up here).
-    let user = accounts::find_by_id(&state.db, issued.user_id)
-        .await?
-        .ok_or(ApiError::InvalidGrant("its user no longer exists"))?;
-    let kind = if issued.replayed {
-        "refresh_replayed"
-    } else {
-        "refresh"
-    };
-    audit::record(
-        &state.db,
-        now,
-        Some(user.id),
-        kind,
-        Some("bearer"),
-        &issued.family_id,
-    )
-    .await;
-    tracing::debug!(user_id = user.id, family = %issued.family_id, kind, "token refresh");
-    let user = AuthUser {
-        id: user.id,
-        username: user.username,
-    };
-    pair(state, &user, &issued, cookies, delivery)
-}
+    }
 
-/// Revokes the family of the presented refresh token. Unknown tokens are ignored (the result
-/// is the same: that token cannot be used), as RFC 7009 does for revocation.
-pub async fn logout(
-    state: &AppState,
-    cookies: Option<&Cookies>,
-    body: RefreshRequest,
-) -> Result<(), ApiError> {
-    let (token, delivery) = presented(cookies, body)?;
-    if delivery == RefreshDelivery::Cookie {
-        clear_cookie(state, cookies);
+    /// Checks the password and starts a token family.
+    pub async fn login(
+        &self,
+        client: &ClientInfo,
+        cookies: Option<&Cookies>,
+        creds: Credentials,
+        options: LoginOptions,
+    ) -> Result<TokenPair, ApiError> {
+        let user = self
+            .accounts
+            .check_password(client, creds, AuthMode::Bearer)
+            .await?;
+        self.devices.enforce_single_session(user.id).await?;
+        let now = self.clock.now_ms();
+        let issued = self
+            .refresh
+            .start_family(user.id, client, now, options.scope, options.access_ttl)
+            .await?;
+        self.audit
+            .login_succeeded(now, user.id, AuthMode::Bearer, &issued.family_id)
+            .await;
+        self.pair(&user.into(), &issued, cookies, options.delivery)
     }
-    let now = state.clock.now_ms();
-    if let Some((family, user_id)) = state
-        .refresh_tokens
-        .family_of(&state.db, token.expose_secret())
-        .await?
-        && state
-            .refresh_tokens
-            .revoke_family(&state.db, None, &family, "logout", now)
+
+    /// Rotates the refresh token from the body or, failing that, the refresh cookie.
+    pub async fn refresh(
+        &self,
+        cookies: Option<&Cookies>,
+        body: RefreshRequest,
+    ) -> Result<TokenPair, ApiError> {
+        let (token, delivery) = presented(cookies, body)?;
+        let now = self.clock.now_ms();
+        let issued = match self.refresh.rotate(token.expose_secret(), now).await {
+            Ok(issued) => issued,
+            Err(err) => {
+                if delivery == RefreshDelivery::Cookie {
+                    self.clear_cookie(cookies);
+                }
+                return Err(err);
+            }
+        };
+        // The access token names the user as they are now (a rename would show up here).
+        let user = self
+            .accounts
+            .find_by_id(issued.user_id)
             .await?
-    {
-        audit::record(
-            &state.db,
-            now,
-            Some(user_id),
-            "logout",
-            Some("bearer"),
-            &family,
-        )
-        .await;
-        tracing::info!(user_id, family = %family, "token logout");
+            .ok_or(ApiError::InvalidGrant("its user no longer exists"))?;
+        let kind = if issued.replayed {
+            AuditKind::RefreshReplayed
+        } else {
+            AuditKind::Refresh
+        };
+        self.audit
+            .record(
+                now,
+                Some(user.id),
+                kind,
+                Some(AuthMode::Bearer),
+                &issued.family_id,
+            )
+            .await;
+        tracing::debug!(user_id = user.id, family = %issued.family_id, kind = kind.as_str(), "token refresh");
+        self.pair(&user.into(), &issued, cookies, delivery)
     }
-    Ok(())
+
+    /// Revokes the family of the presented refresh token. Unknown tokens are ignored (the
+    /// result is the same: that token cannot be used), as RFC 7009 does for revocation.
+    pub async fn logout(
+        &self,
+        cookies: Option<&Cookies>,
+        body: RefreshRequest,
+    ) -> Result<(), ApiError> {
+        let (token, delivery) = presented(cookies, body)?;
+        if delivery == RefreshDelivery::Cookie {
+            self.clear_cookie(cookies);
+        }
+        let now = self.clock.now_ms();
+        if let Some((family, user_id)) = self.refresh.family_of(token.expose_secret()).await?
+            && self
+                .refresh
+                .revoke_family(None, &family, RevokeReason::Logout, now)
+                .await?
+        {
+            self.audit
+                .record(
+                    now,
+                    Some(user_id),
+                    AuditKind::Logout,
+                    Some(AuthMode::Bearer),
+                    &family,
+                )
+                .await;
+            tracing::info!(user_id, family = %family, "token logout");
+        }
+        Ok(())
+    }
+
+    fn pair(
+        &self,
+        user: &AuthUser,
+        issued: &IssuedRefresh,
+        cookies: Option<&Cookies>,
+        delivery: RefreshDelivery,
+    ) -> Result<TokenPair, ApiError> {
+        let (access_token, claims) = self.access.issue(
+            user,
+            &issued.family_id,
+            self.clock.now_secs(),
+            issued.access_ttl,
+            &issued.scope,
+        )?;
+        let refresh = issued.token.expose_secret();
+        let refresh_token = match (delivery, cookies) {
+            (RefreshDelivery::Cookie, Some(cookies)) => {
+                // Whole seconds, rounded up: the browser keeps the cookie as long as the server
+                // honours the token (which it checks itself, in milliseconds).
+                let left_ms = (issued.idle_expires_at - self.clock.now_ms()).max(0);
+                let max_age = (left_ms + 999) / 1000;
+                cookies.add(self.refresh_cookie(refresh.to_owned(), max_age));
+                String::new()
+            }
+            _ => refresh.to_owned(),
+        };
+        Ok(TokenPair {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: u64::try_from(claims.exp - claims.iat).unwrap_or(0),
+            refresh_token,
+        })
+    }
+
+    fn refresh_cookie(&self, value: String, max_age_secs: i64) -> Cookie<'static> {
+        Cookie::build((REFRESH_COOKIE, value))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.cookie_secure)
+            .path(REFRESH_COOKIE_PATH)
+            .max_age(CookieDuration::seconds(max_age_secs))
+            .build()
+    }
+
+    fn clear_cookie(&self, cookies: Option<&Cookies>) {
+        if let Some(cookies) = cookies {
+            cookies.add(self.refresh_cookie(String::new(), 0));
+        }
+    }
 }
 
 fn presented(
@@ -189,54 +273,4 @@ fn presented(
         .ok_or(ApiError::InvalidGrant(
             "no refresh token was sent (in the body or the refresh cookie)",
         ))
-}
-
-fn pair(
-    state: &AppState,
-    user: &AuthUser,
-    issued: &IssuedRefresh,
-    cookies: Option<&Cookies>,
-    delivery: RefreshDelivery,
-) -> Result<TokenPair, ApiError> {
-    let (access_token, claims) = state.access_tokens.issue(
-        user,
-        &issued.family_id,
-        state.clock.now_secs(),
-        issued.access_ttl,
-        &issued.scope,
-    )?;
-    let refresh = issued.token.expose_secret();
-    let refresh_token = match (delivery, cookies) {
-        (RefreshDelivery::Cookie, Some(cookies)) => {
-            // Whole seconds, rounded up: the browser keeps the cookie as long as the server
-            // honours the token (which it checks itself, in milliseconds).
-            let left_ms = (issued.idle_expires_at - state.clock.now_ms()).max(0);
-            let max_age = (left_ms + 999) / 1000;
-            cookies.add(refresh_cookie(state, refresh.to_owned(), max_age));
-            String::new()
-        }
-        _ => refresh.to_owned(),
-    };
-    Ok(TokenPair {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: u64::try_from(claims.exp - claims.iat).unwrap_or(0),
-        refresh_token,
-    })
-}
-
-fn refresh_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
-    Cookie::build((REFRESH_COOKIE, value))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.config.session.cookie_secure)
-        .path(REFRESH_COOKIE_PATH)
-        .max_age(CookieDuration::seconds(max_age_secs))
-        .build()
-}
-
-fn clear_cookie(state: &AppState, cookies: Option<&Cookies>) {
-    if let Some(cookies) = cookies {
-        cookies.add(refresh_cookie(state, String::new(), 0));
-    }
 }

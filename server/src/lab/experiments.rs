@@ -6,7 +6,10 @@
 //! The two browser experiments (CSRF, injected script) run in a lab window in the browser
 //! instead; see `app::pages::lab_window`.
 
-use std::time::{Duration, Instant};
+use std::{
+    str::FromStr,
+    time::{Duration, Instant},
+};
 
 use app::lab::{
     Bar, Chart, Exchange, Fact, Lane, Limit, Mark, Outcome, Report, RunsIn, Step, Verdict,
@@ -19,7 +22,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::{Answer, LabClient};
-use crate::{auth::bearer::ACCESS_TOKEN_TYPE, error::ApiError, state::AppState};
+use crate::{auth::bearer::ACCESS_TOKEN_TYPE, error::ApiError, state::AppState, store::Footprint};
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -251,11 +254,27 @@ impl<'a> Run<'a> {
         Ok((res, refresh))
     }
 
-    async fn count(&self, sql: &str, ids: &[i64]) -> Result<i64> {
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        Ok(sqlx::query_scalar::<_, i64>(&sql.replace("{ids}", &list))
-            .fetch_one(&self.state.db)
-            .await?)
+    /// Session records (rows or keys) and their bytes, for these users, as the session
+    /// backend stores them.
+    async fn session_footprint(&self, ids: &[i64]) -> Result<Footprint> {
+        let mut total = Footprint::default();
+        for user in ids {
+            for (_, session_id) in self.state.devices.index().sessions_of(*user).await? {
+                let Ok(id) = tower_sessions::session::Id::from_str(&session_id) else {
+                    continue;
+                };
+                if let Some(bytes) = self.state.store.sessions.size_of(&id).await? {
+                    total.rows += 1;
+                    total.bytes += bytes;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// Refresh-token rows (families and tokens) and their bytes, for these users.
+    async fn token_footprint(&self, ids: &[i64]) -> Result<Footprint> {
+        Ok(self.state.store.census().token_footprint(ids).await?)
     }
 }
 
@@ -789,10 +808,6 @@ async fn server_state(run: &mut Run<'_>) -> Result<Verdict> {
         accounts.push(run.account().await?);
     }
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
-    const SESSION_ROWS: &str = "select count(*) from session_devices d join tower_sessions s on s.id = d.session_id where d.user_id in ({ids})";
-    const SESSION_BYTES: &str = "select coalesce(sum(length(s.id) + length(s.data) + 8), 0) from session_devices d join tower_sessions s on s.id = d.session_id where d.user_id in ({ids})";
-    const TOKEN_ROWS: &str = "select (select count(*) from token_families where user_id in ({ids})) + (select count(*) from refresh_tokens t join token_families f on f.id = t.family_id where f.user_id in ({ids}))";
-    const TOKEN_BYTES: &str = "select coalesce((select sum(length(id) + length(user_agent) + length(ip) + length(scope) + 40) from token_families where user_id in ({ids})), 0) + coalesce((select sum(length(t.token_hash) + coalesce(length(t.parent_hash), 0) + length(t.family_id) + 24) from refresh_tokens t join token_families f on f.id = t.family_id where f.user_id in ({ids})), 0)";
 
     let mut exchanges = Vec::new();
     for account in &accounts {
@@ -800,15 +815,18 @@ async fn server_state(run: &mut Run<'_>) -> Result<Verdict> {
         let res = run.session_login(&browser, account).await?;
         exchanges.push(res.exchange);
     }
-    let session_rows = run.count(SESSION_ROWS, &ids).await?;
-    let session_bytes = run.count(SESSION_BYTES, &ids).await?;
+    let Footprint {
+        rows: session_rows,
+        bytes: session_bytes,
+    } = run.session_footprint(&ids).await?;
     exchanges.truncate(2);
     run.step(
         format!("Log {USERS} new users in with cookie sessions and count what the server now stores for them."),
         exchanges,
         vec![
-            fact("session_rows", "Session store rows", session_rows),
+            fact("session_rows", "Session records (rows or keys)", session_rows),
             fact("session_bytes", "Session store bytes", session_bytes),
+            fact("storage", "Where this server keeps them", super::storage_description(run.state)),
         ],
     );
     let mut exchanges = Vec::new();
@@ -818,9 +836,11 @@ async fn server_state(run: &mut Run<'_>) -> Result<Verdict> {
         exchanges.push(res.exchange);
     }
     exchanges.truncate(2);
-    let session_rows_after = run.count(SESSION_ROWS, &ids).await?;
-    let token_rows = run.count(TOKEN_ROWS, &ids).await?;
-    let token_bytes = run.count(TOKEN_BYTES, &ids).await?;
+    let session_rows_after = run.session_footprint(&ids).await?.rows;
+    let Footprint {
+        rows: token_rows,
+        bytes: token_bytes,
+    } = run.token_footprint(&ids).await?;
     run.step(
         format!("Log the same {USERS} users in with tokens and count again."),
         exchanges,

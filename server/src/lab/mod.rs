@@ -11,6 +11,7 @@ pub mod experiments;
 
 use std::{
     collections::VecDeque,
+    str::FromStr,
     sync::{Mutex, OnceLock},
     time::Duration,
 };
@@ -22,19 +23,15 @@ use app::{
 use axum::{Json, Router, extract::State, routing::post};
 use serde::Deserialize;
 use tower_cookies::Cookies;
-use tower_sessions::Session;
+use tower_sessions::{Session, session::Id};
 
 use crate::{
-    accounts::check_password,
     api::ApiJson,
-    auth::{
-        Authentication,
-        session::{self, Lifetimes},
-        tokens,
-    },
+    auth::{Authentication, session::Lifetimes},
     client::ClientInfo,
     error::ApiError,
     state::AppState,
+    store::{AuthMode, sessions::SessionBackendKind},
 };
 
 /// How many refused CSRF attempts are remembered.
@@ -162,8 +159,14 @@ async fn session_login(
         idle: lifetime(body.idle_secs, configured.idle)?,
         absolute: lifetime(body.absolute_secs, configured.absolute)?,
     };
-    let user = check_password(&state, &client, body.creds, "session").await?;
-    session::login(&state, &session, &user, &client, lifetimes).await?;
+    let user = state
+        .accounts
+        .check_password(&client, body.creds, AuthMode::Session)
+        .await?;
+    state
+        .sessions
+        .login(&session, &user, &client, lifetimes)
+        .await?;
     Ok(Json(user.into()))
 }
 
@@ -188,7 +191,10 @@ async fn token_login(
     if body.access_ttl_secs.is_some() {
         options.access_ttl = Some(lifetime(body.access_ttl_secs, state.access_tokens.ttl())?);
     }
-    let pair = tokens::login(&state, &client, Some(&cookies), body.login.creds, options).await?;
+    let pair = state
+        .tokens
+        .login(&client, Some(&cookies), body.login.creds, options)
+        .await?;
     Ok(Json(pair))
 }
 
@@ -230,91 +236,89 @@ pub fn rotate_secret(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// What the server keeps about the caller: session records, token families, opaque tokens.
+/// What the server keeps about the caller: session records, token families, opaque tokens —
+/// read through the store, whatever the backend.
 pub async fn server_view(state: &AppState, auth: &Authentication) -> Result<ServerView, ApiError> {
     let user_id = auth.user().id;
     let current = auth.device_id();
     let now = state.clock.now_ms();
-    let sessions = sqlx::query_as::<_, (String, i64, i64, Option<i64>)>(
-        "select d.id, d.created_at, d.expires_at, length(s.data) + length(s.id) + 8
-           from session_devices d left join tower_sessions s on s.id = d.session_id
-          where d.user_id = ? and d.expires_at > ?
-          order by d.created_at desc",
-    )
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(&state.db)
-    .await?
-    .into_iter()
-    .map(|(device, created_at, expires_at, bytes)| SessionRow {
-        current: device == current,
-        device,
-        created_at,
-        expires_at,
-        bytes: bytes.unwrap_or(0),
-    })
-    .collect();
-    let families = sqlx::query_as::<
-        _,
-        (
-            String,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            i64,
-            String,
-            i64,
-        ),
-    >(
-        "select f.id, f.created_at, f.last_refresh_at, f.revoked_at, f.revoked_reason,
-                f.absolute_expires_at, f.scope,
-                (select count(*) from refresh_tokens t where t.family_id = f.id)
-           from token_families f
-          where f.user_id = ?
-          order by f.created_at desc
-          limit 20",
-    )
-    .bind(user_id)
-    .fetch_all(&state.db)
-    .await?
-    .into_iter()
-    .map(
-        |(id, created_at, last_refresh_at, revoked_at, reason, absolute, scope, tokens)| {
-            let status = match (revoked_at, reason) {
-                (Some(_), reason) => format!("revoked: {}", reason.unwrap_or_default()),
-                (None, _) if absolute <= now => "expired".into(),
-                _ => "live".into(),
+    let mut sessions = Vec::new();
+    for entry in state.devices.index().live_sessions(user_id, now).await? {
+        let bytes = match Id::from_str(&entry.session_id) {
+            Ok(id) => state.store.sessions.size_of(&id).await?.unwrap_or(0),
+            Err(_) => 0,
+        };
+        sessions.push(SessionRow {
+            current: entry.device_id == current,
+            device: entry.device_id,
+            created_at: entry.created_at,
+            expires_at: entry.expires_at,
+            bytes,
+        });
+    }
+    let families = state
+        .store
+        .families()
+        .recent_families(user_id, 20)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let status = match (&f.revoked, f.absolute_expires_at <= now) {
+                (Some((_, reason)), _) => format!("revoked: {reason}"),
+                (None, true) => "expired".into(),
+                (None, false) => "live".into(),
             };
             FamilyRow {
-                current: id == current,
-                id,
-                created_at,
-                last_refresh_at,
+                current: f.id == current,
+                id: f.id,
+                created_at: f.created_at,
+                last_refresh_at: f.last_refresh_at,
                 status,
-                tokens,
-                scope,
+                tokens: f.tokens,
+                scope: f.scope,
             }
-        },
-    )
-    .collect();
+        })
+        .collect();
     let opaque_tokens =
-        sqlx::query_scalar::<_, i64>("select count(*) from opaque_tokens where user_id = ?")
-            .bind(user_id)
-            .fetch_one(&state.db)
-            .await?;
+        i64::try_from(state.store.opaque().opaque_of(user_id).await?.len()).unwrap_or(i64::MAX);
     Ok(ServerView {
         username: auth.user().username.clone(),
+        storage: storage_description(state),
         sessions,
         families,
         opaque_tokens,
     })
 }
 
+/// Where this server keeps each kind of state, in words (the inspector shows it).
+pub fn storage_description(state: &AppState) -> String {
+    let db = state.store.database_kind().as_str();
+    let sessions = state.store.sessions.kind();
+    let where_sessions = match sessions {
+        SessionBackendKind::Redis => {
+            format!("Redis keys {}session:<id>", state.config.store.redis_prefix)
+        }
+        _ => format!("{} table tower_sessions", sessions.as_str()),
+    };
+    format!(
+        "Session records: {where_sessions}. Session index, refresh-token families, opaque \
+         tokens: {db} tables."
+    )
+}
+
 /// Checks a token as `/api/me` would, without acting on it.
 pub async fn verify_token(state: &AppState, token: &str) -> TokenCheck {
     let timing = crate::timing::ServerTiming::default();
-    match crate::auth::bearer::authenticate(state, token.trim(), &timing).await {
+    let checked = crate::auth::bearer::authenticate(
+        &state.access_tokens,
+        &state.refresh_tokens,
+        state.settings.strict_token_check(),
+        state.clock.now_ms(),
+        token.trim(),
+        &timing,
+    )
+    .await;
+    match checked {
         Ok(auth) => TokenCheck {
             valid: true,
             status: 200,

@@ -8,7 +8,6 @@ use crate::helpers::{
     spawn_app_with,
 };
 
-#[tokio::test]
 async fn registering_answers_201_with_the_new_user() {
     let app = spawn_app().await;
     let res = app
@@ -21,10 +20,9 @@ async fn registering_answers_201_with_the_new_user() {
     let user = body(res).await;
     assert_eq!(user["username"], "alice");
     assert!(user["id"].as_i64().unwrap() > 0);
-    assert_eq!(app.count("select count(*) from users").await, 1);
+    assert_eq!(app.counts().await.users, 1);
 }
 
-#[tokio::test]
 async fn a_username_is_taken_whatever_its_case() {
     let app = spawn_app().await;
     app.register("Alice").await;
@@ -36,10 +34,9 @@ async fn a_username_is_taken_whatever_its_case() {
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(body(res).await["error"], "username_taken");
-    assert_eq!(app.count("select count(*) from users").await, 1);
+    assert_eq!(app.counts().await.users, 1);
 }
 
-#[tokio::test]
 async fn invalid_registrations_get_422_with_every_field_problem() {
     let app = spawn_app().await;
     let res = app
@@ -58,10 +55,9 @@ async fn invalid_registrations_get_422_with_every_field_problem() {
         .map(|f| f["field"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(fields, ["username", "password"]);
-    assert_eq!(app.count("select count(*) from users").await, 0);
+    assert_eq!(app.counts().await.users, 0);
 }
 
-#[tokio::test]
 async fn an_over_long_password_is_refused_not_truncated() {
     let app = spawn_app().await;
     let res = app
@@ -73,7 +69,6 @@ async fn an_over_long_password_is_refused_not_truncated() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
 async fn malformed_bodies_get_clear_json_errors() {
     let app = spawn_app().await;
     let client = app.anonymous();
@@ -101,13 +96,16 @@ async fn malformed_bodies_get_clear_json_errors() {
     assert_eq!(body(no_type).await["error"], "unsupported_media_type");
 }
 
-#[tokio::test]
 async fn passwords_are_stored_as_argon2id_hashes_only() {
     let app = spawn_app().await;
-    app.register("alice").await;
-    let hash: String = sqlx::query_scalar("select password_hash from users")
-        .fetch_one(&app.state.db)
+    let id = app.register("alice").await["id"].as_i64().unwrap();
+    let hash = app
+        .state
+        .store
+        .census()
+        .password_hash_of(id)
         .await
+        .unwrap()
         .unwrap();
     assert!(
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -116,7 +114,6 @@ async fn passwords_are_stored_as_argon2id_hashes_only() {
     assert!(!hash.contains(PASSWORD));
 }
 
-#[tokio::test]
 async fn a_unicode_passphrase_logs_in_in_both_modes() {
     let app = spawn_app().await;
     let password = "비밀번호는 길수록 좋다 🔐";
@@ -133,7 +130,6 @@ async fn a_unicode_passphrase_logs_in_in_both_modes() {
     assert_eq!(bearer.me().await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -167,7 +163,6 @@ async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
     }
 }
 
-#[tokio::test]
 async fn repeated_failures_lock_the_account_with_429_and_retry_after() {
     let app = spawn_app_with(Settings::default().with("LOGIN_MAX_FAILURES_PER_ACCOUNT", 3)).await;
     app.register("alice").await;
@@ -191,7 +186,6 @@ async fn repeated_failures_lock_the_account_with_429_and_retry_after() {
     assert_eq!(token.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-#[tokio::test]
 async fn a_forged_forwarded_for_does_not_escape_the_ip_limit() {
     let app = spawn_app_with(Settings::default().with("LOGIN_MAX_FAILURES_PER_IP", 3)).await;
     let client = app.anonymous();
@@ -213,7 +207,6 @@ async fn a_forged_forwarded_for_does_not_escape_the_ip_limit() {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-#[tokio::test]
 async fn a_successful_login_clears_the_accounts_failures() {
     let app = spawn_app_with(Settings::default().with("LOGIN_MAX_FAILURES_PER_ACCOUNT", 3)).await;
     app.register("alice").await;
@@ -233,3 +226,17 @@ async fn a_successful_login_clears_the_accounts_failures() {
         StatusCode::OK
     );
 }
+
+on_every_backend!(
+    registering_answers_201_with_the_new_user,
+    a_username_is_taken_whatever_its_case,
+    invalid_registrations_get_422_with_every_field_problem,
+    an_over_long_password_is_refused_not_truncated,
+    malformed_bodies_get_clear_json_errors,
+    passwords_are_stored_as_argon2id_hashes_only,
+    a_unicode_passphrase_logs_in_in_both_modes,
+    unknown_users_and_wrong_passwords_get_the_same_answer,
+    repeated_failures_lock_the_account_with_429_and_retry_after,
+    a_forged_forwarded_for_does_not_escape_the_ip_limit,
+    a_successful_login_clears_the_accounts_failures,
+);

@@ -25,22 +25,18 @@ async fn refused(pairs: &[(&str, &str)]) {
     );
 }
 
-#[tokio::test]
 async fn a_post_from_another_origin_is_refused() {
     refused(&[("origin", "http://evil.example")]).await;
 }
 
-#[tokio::test]
 async fn a_post_with_origin_null_is_refused() {
     refused(&[("origin", "null")]).await;
 }
 
-#[tokio::test]
 async fn a_post_the_browser_marks_cross_site_is_refused() {
     refused(&[("sec-fetch-site", "cross-site")]).await;
 }
 
-#[tokio::test]
 async fn a_cookie_api_call_with_a_simple_content_type_is_refused() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -54,7 +50,6 @@ async fn a_cookie_api_call_with_a_simple_content_type_is_refused() {
     assert_eq!(client.me().await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn a_form_post_to_a_server_function_needs_same_origin_proof() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -68,7 +63,6 @@ async fn a_form_post_to_a_server_function_needs_same_origin_proof() {
     assert_eq!(client.me().await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn a_same_origin_json_post_passes() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -76,3 +70,12 @@ async fn a_same_origin_json_post_passes() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(client.me().await.status(), StatusCode::UNAUTHORIZED);
 }
+
+on_every_backend!(
+    a_post_from_another_origin_is_refused,
+    a_post_with_origin_null_is_refused,
+    a_post_the_browser_marks_cross_site_is_refused,
+    a_cookie_api_call_with_a_simple_content_type_is_refused,
+    a_form_post_to_a_server_function_needs_same_origin_proof,
+    a_same_origin_json_post_passes,
+);

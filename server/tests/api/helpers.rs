@@ -1,5 +1,5 @@
-//! Spawns the real app on port 0 with a fresh SQLite database, and gives tests clients that
-//! speak each auth mode.
+//! Spawns the real app on port 0 with a fresh store on the test's backend, and gives tests
+//! clients that speak each auth mode.
 
 use std::{
     collections::HashMap,
@@ -14,6 +14,7 @@ use server::{
     config::{Config, generate_secret},
     startup::Application,
     state::AppState,
+    store::Counts,
     telemetry,
 };
 
@@ -65,20 +66,140 @@ pub async fn spawn_real_time_app(settings: Settings) -> TestApp {
     spawn(settings, true).await
 }
 
+/// The storage a test's app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL, sessions in PostgreSQL too.
+    Postgres,
+    /// PostgreSQL, sessions in Redis.
+    PostgresRedis,
+}
+
+tokio::task_local! {
+    static BACKEND: Backend;
+}
+
+impl Backend {
+    /// Runs a test with this backend (boxed: a whole test is a large future).
+    pub fn run(self, test: impl Future<Output = ()>) -> impl Future<Output = ()> {
+        BACKEND.scope(self, Box::pin(test))
+    }
+
+    /// The backend of the running test (SQLite outside `on_every_backend!`).
+    pub fn current() -> Self {
+        BACKEND.try_with(|b| *b).unwrap_or(Self::Sqlite)
+    }
+}
+
+/// The PostgreSQL server the tests use.
+pub fn postgres_url() -> String {
+    std::env::var("AUTHLAB_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The Redis server the tests use.
+pub fn redis_url() -> String {
+    std::env::var("AUTHLAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A name no other test (in this run or an earlier one) uses.
+fn unique_name() -> String {
+    format!(
+        "authlab_t_{}",
+        generate_secret()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    )
+}
+
+/// Schemas and keys left by earlier runs are removed once, before the first test uses them.
+static LEFTOVERS: LazyLock<()> = LazyLock::new(|| {
+    std::thread::spawn(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection;
+            if let Ok(mut pg) = sqlx::PgConnection::connect(&postgres_url()).await {
+                let old: Vec<String> = sqlx::query_scalar(
+                    "select nspname::text from pg_namespace where nspname like 'authlab_t_%'",
+                )
+                .fetch_all(&mut pg)
+                .await
+                .unwrap_or_default();
+                for schema in old {
+                    let _ = sqlx::query(&format!("drop schema \"{schema}\" cascade"))
+                        .execute(&mut pg)
+                        .await;
+                }
+            }
+        });
+    })
+    .join()
+    .expect("cleaning up earlier test schemas");
+});
+
+/// The variables that put a test's app on `backend`, in a store of its own.
+async fn storage_env(backend: Backend, dir: &tempdir::TempDir) -> Vec<(String, String)> {
+    if backend == Backend::Sqlite {
+        return vec![(
+            "DATABASE_URL".into(),
+            format!("sqlite://{}/test.db?mode=rwc", dir.path()),
+        )];
+    }
+    LazyLock::force(&LEFTOVERS);
+    // Each test gets its own PostgreSQL schema (and Redis key prefix), so tests stay parallel.
+    let schema = unique_name();
+    use sqlx::Connection;
+    let mut pg = sqlx::PgConnection::connect(&postgres_url())
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL at {} is needed by this test: {e}",
+                postgres_url()
+            )
+        });
+    sqlx::query(&format!("create schema {schema}"))
+        .execute(&mut pg)
+        .await
+        .expect("creating the test schema");
+    pg.close().await.ok();
+    let separator = if postgres_url().contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let mut env = vec![
+        (
+            "DATABASE_URL".into(),
+            format!("{}{separator}options[search_path]={schema}", postgres_url()),
+        ),
+        ("DATABASE_MAX_CONNECTIONS".into(), "4".into()),
+    ];
+    if backend == Backend::PostgresRedis {
+        env.push(("SESSION_STORE_URL".into(), redis_url()));
+        env.push(("REDIS_KEY_PREFIX".into(), format!("{schema}:")));
+    }
+    env
+}
+
 async fn spawn(settings: Settings, wall_clock: bool) -> TestApp {
     LazyLock::force(&TRACING);
     let dir = tempdir::TempDir::new();
     let mut env: HashMap<String, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
-        (
-            "DATABASE_URL".into(),
-            format!("sqlite://{}/test.db?mode=rwc", dir.path()),
-        ),
         ("SECRETS_FILE".into(), format!("{}/secrets.env", dir.path())),
         ("JWT_SECRET".into(), generate_secret()),
         ("REFRESH_TOKEN_SECRET".into(), generate_secret()),
         ("PASSWORD_HASH_THREADS".into(), "2".into()),
     ]);
+    env.extend(storage_env(Backend::current(), &dir).await);
     for (k, v) in settings.0 {
         env.insert(k.into(), v);
     }
@@ -139,12 +260,24 @@ impl TestApp {
         self.clock.advance(by);
     }
 
-    /// Counts rows matching a query (e.g. live sessions in the store).
-    pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(&self.state.db)
+    /// Row counts of every table, whatever the backend.
+    pub async fn counts(&self) -> Counts {
+        self.state
+            .store
+            .census()
+            .counts()
             .await
-            .expect("count query")
+            .expect("counting rows")
+    }
+
+    /// How many session records the session backend holds (rows or Redis keys).
+    pub async fn session_records(&self) -> i64 {
+        self.state
+            .store
+            .sessions
+            .count()
+            .await
+            .expect("counting session records")
     }
 }
 

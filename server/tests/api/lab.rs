@@ -23,10 +23,9 @@ async fn opaque_login(app: &TestApp, username: &str) -> String {
     token["token"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
 async fn an_opaque_token_is_looked_up_on_every_request_and_dies_at_logout() {
     let app = spawn_app().await;
-    app.register("alice").await;
+    let user_id = app.register("alice").await["id"].as_i64().unwrap();
     let token = opaque_login(&app, "alice").await;
     assert_eq!(token.len(), 40);
     assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
@@ -42,10 +41,15 @@ async fn an_opaque_token_is_looked_up_on_every_request_and_dies_at_logout() {
     assert!(timing.contains("auth;desc=\"opaque\""), "{timing}");
     assert_eq!(body(me).await["auth"]["mode"], "opaque");
     // Stored hashed only.
-    let stored: Vec<u8> = sqlx::query_scalar("select token_hash from opaque_tokens")
-        .fetch_one(&app.state.db)
+    let stored = app
+        .state
+        .store
+        .census()
+        .opaque_hashes_of(user_id)
         .await
         .unwrap();
+    assert_eq!(stored.len(), 1);
+    let stored = stored[0].clone();
     assert_eq!(stored.len(), 32);
     assert_ne!(stored, token.as_bytes());
 
@@ -55,7 +59,7 @@ async fn an_opaque_token_is_looked_up_on_every_request_and_dies_at_logout() {
         .send_ok()
         .await;
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.count("select count(*) from opaque_tokens").await, 0);
+    assert_eq!(app.counts().await.opaque_tokens, 0);
     let after = client
         .get(app.url("/api/me"))
         .header(header::AUTHORIZATION, format!("Token {token}"))
@@ -64,7 +68,6 @@ async fn an_opaque_token_is_looked_up_on_every_request_and_dies_at_logout() {
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn opaque_tokens_are_listed_and_revocable_as_devices() {
     let app = spawn_app().await;
     let session: SessionClient = app.user("alice").await;
@@ -103,7 +106,6 @@ async fn scoped_login(app: &TestApp, scope: &str) -> Value {
     body(res).await
 }
 
-#[tokio::test]
 async fn a_read_only_token_reads_but_is_refused_writes_with_403() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -134,7 +136,7 @@ async fn a_read_only_token_reads_but_is_refused_writes_with_403() {
         .send_ok()
         .await;
     assert_eq!(revoke.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.count("select count(*) from notes").await, 0);
+    assert_eq!(app.counts().await.notes, 0);
 
     // Rotation keeps the scope.
     let refreshed = client
@@ -164,7 +166,6 @@ async fn a_read_only_token_reads_but_is_refused_writes_with_403() {
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
 async fn a_full_token_and_a_session_can_write_notes() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -190,7 +191,6 @@ async fn a_full_token_and_a_session_can_write_notes() {
     assert_eq!(list["notes"][0]["text"], "from a session");
 }
 
-#[tokio::test]
 async fn unknown_scopes_and_empty_notes_are_422() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -210,10 +210,9 @@ async fn unknown_scopes_and_empty_notes_are_422() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
 async fn with_the_single_session_policy_a_new_login_ends_the_others_in_both_modes() {
     let app = spawn_app_with(Settings::default().with("SINGLE_SESSION", true)).await;
-    app.register("alice").await;
+    let user_id = app.register("alice").await["id"].as_i64().unwrap();
     let laptop = SessionClient::login(&app, "alice", PASSWORD).await;
     let phone = BearerClient::login(&app, "alice", PASSWORD).await;
     assert_eq!(laptop.me().await.status(), StatusCode::UNAUTHORIZED);
@@ -222,14 +221,16 @@ async fn with_the_single_session_policy_a_new_login_ends_the_others_in_both_mode
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
     let list = body(tablet.request(Method::GET, "/api/devices").send_ok().await).await;
     assert_eq!(list["devices"].as_array().unwrap().len(), 1);
-    let reason: String = sqlx::query_scalar("select revoked_reason from token_families")
-        .fetch_one(&app.state.db)
+    let reasons = app
+        .state
+        .store
+        .census()
+        .revoked_reasons_of(user_id)
         .await
         .unwrap();
-    assert_eq!(reason, "single_session");
+    assert_eq!(reasons, ["single_session"]);
 }
 
-#[tokio::test]
 async fn without_the_policy_logins_coexist() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -238,7 +239,6 @@ async fn without_the_policy_logins_coexist() {
     assert_eq!(laptop.me().await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn rotating_the_signing_key_ends_access_tokens_but_not_refresh_tokens() {
     let app = spawn_app().await;
     let client: BearerClient = app.user("alice").await;
@@ -251,7 +251,6 @@ async fn rotating_the_signing_key_ends_access_tokens_but_not_refresh_tokens() {
     assert_eq!(client.me().await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn production_has_no_lab_switches() {
     let app = spawn_app_with(Settings::default().with("LAB_SWITCHES", false)).await;
     app.register("alice").await;
@@ -270,7 +269,6 @@ async fn production_has_no_lab_switches() {
     );
 }
 
-#[tokio::test]
 async fn lab_logins_refuse_lifetimes_out_of_range() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -283,7 +281,6 @@ async fn lab_logins_refuse_lifetimes_out_of_range() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
 async fn a_lab_token_login_issues_the_asked_lifetime_and_keeps_it_on_refresh() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -304,36 +301,39 @@ async fn a_lab_token_login_issues_the_asked_lifetime_and_keeps_it_on_refresh() {
     assert_eq!(body(refreshed).await["expires_in"], 7);
 }
 
-/// Every server-side experiment, run for real against a spawned app.
+/// Every server-side experiment, run for real against a spawned app, on every backend.
 macro_rules! experiment_tests {
     ($($name:ident => $id:literal : $outcome:expr),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let app = spawn_real_time_app(Settings::default().with("REFRESH_TOKEN_GRACE_SECS", 1)).await;
-                let report = server::lab::experiments::run(&app.state, $id).await.expect("the experiment runs");
-                assert_eq!(report.verdict.outcome, $outcome, "{}: {}", $id, report.verdict.text);
-                assert!(!report.steps.is_empty());
-                assert!(report.steps.iter().any(|s| !s.exchanges.is_empty()), "real requests were made");
-            }
-        )*
+        mod experiments {
+            use super::*;
+            $(
+                async fn $name() {
+                    let app = spawn_real_time_app(Settings::default().with("REFRESH_TOKEN_GRACE_SECS", 1)).await;
+                    let report = server::lab::experiments::run(&app.state, $id).await.expect("the experiment runs");
+                    assert_eq!(report.verdict.outcome, $outcome, "{}: {}", $id, report.verdict.text);
+                    assert!(!report.steps.is_empty());
+                    assert!(report.steps.iter().any(|s| !s.exchanges.is_empty()), "real requests were made");
+                }
+            )*
+            on_every_backend!($($name),*);
+        }
     };
 }
 
 experiment_tests! {
-    experiment_no_credential => "no-credential": Outcome::Confirmed,
-    experiment_credential_contents => "credential-contents": Outcome::Confirmed,
-    experiment_stolen_cookie => "stolen-cookie": Outcome::Confirmed,
-    experiment_stolen_token => "stolen-token": Outcome::Confirmed,
-    experiment_forgery => "forgery": Outcome::Confirmed,
-    experiment_refresh_reuse => "refresh-reuse": Outcome::Confirmed,
-    experiment_server_state => "server-state": Outcome::Partly,
-    experiment_wire_bytes => "wire-bytes": Outcome::Confirmed,
-    experiment_sliding_session => "sliding-session": Outcome::Confirmed,
-    experiment_single_session => "single-session": Outcome::Partly,
-    experiment_opaque_token => "opaque-token": Outcome::Confirmed,
-    experiment_scoped_token => "scoped-token": Outcome::Confirmed,
-    experiment_leaked_secret => "leaked-secret": Outcome::Confirmed,
+    no_credential => "no-credential": Outcome::Confirmed,
+    credential_contents => "credential-contents": Outcome::Confirmed,
+    stolen_cookie => "stolen-cookie": Outcome::Confirmed,
+    stolen_token => "stolen-token": Outcome::Confirmed,
+    forgery => "forgery": Outcome::Confirmed,
+    refresh_reuse => "refresh-reuse": Outcome::Confirmed,
+    server_state => "server-state": Outcome::Partly,
+    wire_bytes => "wire-bytes": Outcome::Confirmed,
+    sliding_session => "sliding-session": Outcome::Confirmed,
+    single_session => "single-session": Outcome::Partly,
+    opaque_token => "opaque-token": Outcome::Confirmed,
+    scoped_token => "scoped-token": Outcome::Confirmed,
+    leaked_secret => "leaked-secret": Outcome::Confirmed,
 }
 
 #[test]
@@ -345,7 +345,6 @@ fn every_server_experiment_has_a_test_above() {
     assert_eq!(server_side, 13);
 }
 
-#[tokio::test]
 async fn experiments_leave_the_switches_as_they_found_them() {
     let app = spawn_app().await;
     let before = server::lab::settings(&app.state);
@@ -354,3 +353,18 @@ async fn experiments_leave_the_switches_as_they_found_them() {
         .unwrap();
     assert_eq!(server::lab::settings(&app.state), before);
 }
+
+on_every_backend!(
+    an_opaque_token_is_looked_up_on_every_request_and_dies_at_logout,
+    opaque_tokens_are_listed_and_revocable_as_devices,
+    a_read_only_token_reads_but_is_refused_writes_with_403,
+    a_full_token_and_a_session_can_write_notes,
+    unknown_scopes_and_empty_notes_are_422,
+    with_the_single_session_policy_a_new_login_ends_the_others_in_both_modes,
+    without_the_policy_logins_coexist,
+    rotating_the_signing_key_ends_access_tokens_but_not_refresh_tokens,
+    production_has_no_lab_switches,
+    lab_logins_refuse_lifetimes_out_of_range,
+    a_lab_token_login_issues_the_asked_lifetime_and_keeps_it_on_refresh,
+    experiments_leave_the_switches_as_they_found_them,
+);

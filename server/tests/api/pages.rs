@@ -16,7 +16,6 @@ fn html_client() -> reqwest::Client {
         .unwrap()
 }
 
-#[tokio::test]
 async fn the_root_redirects_to_session_mode() {
     let app = spawn_app().await;
     let res = html_client().get(app.url("/")).send_ok().await;
@@ -24,7 +23,6 @@ async fn the_root_redirects_to_session_mode() {
     assert_eq!(res.headers()[header::LOCATION], "/session");
 }
 
-#[tokio::test]
 async fn session_mode_renders_the_logged_in_profile_on_the_server() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -37,7 +35,6 @@ async fn session_mode_renders_the_logged_in_profile_on_the_server() {
     );
 }
 
-#[tokio::test]
 async fn a_protected_session_page_redirects_anonymous_visitors_to_login() {
     let app = spawn_app().await;
     let res = html_client()
@@ -51,7 +48,6 @@ async fn a_protected_session_page_redirects_anonymous_visitors_to_login() {
     );
 }
 
-#[tokio::test]
 async fn token_mode_renders_an_anonymous_shell_even_for_a_logged_in_browser() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -65,7 +61,6 @@ async fn token_mode_renders_an_anonymous_shell_even_for_a_logged_in_browser() {
     );
 }
 
-#[tokio::test]
 async fn session_login_works_as_a_plain_html_form() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -84,7 +79,6 @@ async fn session_login_works_as_a_plain_html_form() {
     assert!(profile.text().await.unwrap().contains(">alice<"));
 }
 
-#[tokio::test]
 async fn a_failed_html_form_login_returns_to_the_form_with_the_error() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -120,7 +114,6 @@ async fn a_failed_html_form_login_returns_to_the_form_with_the_error() {
     assert!(html.contains("Wrong username or password."), "{html}");
 }
 
-#[tokio::test]
 async fn server_functions_fail_with_real_statuses() {
     let app = spawn_app().await;
     // As the WASM client calls it (it does not ask for HTML).
@@ -132,14 +125,12 @@ async fn server_functions_fail_with_real_statuses() {
     assert_eq!(err["status"], 401);
 }
 
-#[tokio::test]
 async fn an_unknown_page_is_a_404() {
     let app = spawn_app().await;
     let res = html_client().get(app.url("/session/nope")).send_ok().await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
 async fn every_documented_operation_is_routed() {
     let app = spawn_app().await;
     let res = app
@@ -168,7 +159,6 @@ async fn every_documented_operation_is_routed() {
     }
 }
 
-#[tokio::test]
 async fn a_login_destination_that_is_not_a_plain_local_path_falls_back_to_the_profile() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -197,3 +187,16 @@ async fn a_login_destination_that_is_not_a_plain_local_path_falls_back_to_the_pr
         );
     }
 }
+
+on_every_backend!(
+    the_root_redirects_to_session_mode,
+    session_mode_renders_the_logged_in_profile_on_the_server,
+    a_protected_session_page_redirects_anonymous_visitors_to_login,
+    token_mode_renders_an_anonymous_shell_even_for_a_logged_in_browser,
+    session_login_works_as_a_plain_html_form,
+    a_failed_html_form_login_returns_to_the_form_with_the_error,
+    server_functions_fail_with_real_statuses,
+    an_unknown_page_is_a_404,
+    every_documented_operation_is_routed,
+    a_login_destination_that_is_not_a_plain_local_path_falls_back_to_the_profile,
+);

@@ -12,7 +12,6 @@ use crate::helpers::{
 
 const COOKIE: &str = "authlab_session";
 
-#[tokio::test]
 async fn login_sets_an_httponly_lax_host_wide_cookie_without_domain() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -34,7 +33,6 @@ async fn login_sets_an_httponly_lax_host_wide_cookie_without_domain() {
     assert_eq!(body(res).await["username"], "alice");
 }
 
-#[tokio::test]
 async fn behind_https_the_cookie_is_secure_and_host_prefixed() {
     let app =
         spawn_app_with(Settings::default().with("PUBLIC_URL", "https://authlab.example")).await;
@@ -49,7 +47,6 @@ async fn behind_https_the_cookie_is_secure_and_host_prefixed() {
     assert!(cookie.to_ascii_lowercase().contains("; secure"), "{cookie}");
 }
 
-#[tokio::test]
 async fn me_in_session_mode_names_the_user_and_the_store_cost() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -68,7 +65,6 @@ async fn me_in_session_mode_names_the_user_and_the_store_cost() {
     assert!(me["auth"]["absolute_expires_at"].as_i64().unwrap() > created);
 }
 
-#[tokio::test]
 async fn a_planted_session_id_is_replaced_at_login_and_never_accepted() {
     let app = spawn_app().await;
     app.register("victim").await;
@@ -104,7 +100,6 @@ async fn a_planted_session_id_is_replaced_at_login_and_never_accepted() {
     assert_eq!(body(victim).await["user"]["username"], "victim");
 }
 
-#[tokio::test]
 async fn an_unknown_session_id_is_never_adopted() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -119,15 +114,16 @@ async fn an_unknown_session_id_is_never_adopted() {
         .await;
     let issued = cookie_value(&set_cookie(&res, COOKIE).unwrap());
     assert_ne!(issued, made_up);
-    let count = app
-        .count(&format!(
-            "select count(*) from tower_sessions where id = '{made_up}'"
-        ))
-        .await;
-    assert_eq!(count, 0);
+    let stored = app
+        .state
+        .store
+        .sessions
+        .size_of(&made_up.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored, None);
 }
 
-#[tokio::test]
 async fn after_logout_the_old_cookie_gets_401() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -143,8 +139,8 @@ async fn after_logout_the_old_cookie_gets_401() {
         cleared.to_ascii_lowercase().contains("max-age=0"),
         "{cleared}"
     );
-    assert_eq!(app.count("select count(*) from tower_sessions").await, 0);
-    assert_eq!(app.count("select count(*) from session_devices").await, 0);
+    assert_eq!(app.session_records().await, 0);
+    assert_eq!(app.counts().await.session_entries, 0);
 
     let replay = app
         .anonymous()
@@ -157,7 +153,6 @@ async fn after_logout_the_old_cookie_gets_401() {
     assert_eq!(body(replay).await["error"], "invalid_session");
 }
 
-#[tokio::test]
 async fn logout_is_post_only() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -175,7 +170,6 @@ fn short_lifetimes(idle: u64, absolute: u64) -> Settings {
         .with("SESSION_ABSOLUTE_TIMEOUT_SECS", absolute)
 }
 
-#[tokio::test]
 async fn an_idle_session_expires_on_the_server() {
     let app = spawn_app_with(short_lifetimes(60, 3600)).await;
     let client: SessionClient = app.user("alice").await;
@@ -190,7 +184,6 @@ async fn an_idle_session_expires_on_the_server() {
     );
 }
 
-#[tokio::test]
 async fn activity_slides_the_idle_expiry() {
     let app = spawn_app_with(short_lifetimes(60, 3600)).await;
     let client: SessionClient = app.user("alice").await;
@@ -203,7 +196,6 @@ async fn activity_slides_the_idle_expiry() {
     assert_eq!(client.me().await.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn the_absolute_lifetime_ends_even_an_active_session() {
     let app = spawn_app_with(short_lifetimes(60, 100)).await;
     let client: SessionClient = app.user("alice").await;
@@ -220,10 +212,9 @@ async fn the_absolute_lifetime_ends_even_an_active_session() {
             .unwrap()
             .contains("maximum lifetime")
     );
-    assert_eq!(app.count("select count(*) from tower_sessions").await, 0);
+    assert_eq!(app.session_records().await, 0);
 }
 
-#[tokio::test]
 async fn the_cookie_lives_as_long_as_the_session_not_a_second_less() {
     // Max-Age is whole seconds. A session with 0.8 s left must not get `Max-Age=0`, or the
     // browser drops it before the server would have ended it.
@@ -250,22 +241,20 @@ async fn the_cookie_lives_as_long_as_the_session_not_a_second_less() {
     assert_eq!(client.me().await.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn the_cleanup_task_removes_expired_sessions_from_the_store() {
     let app = spawn_app_with(short_lifetimes(1, 3600)).await;
     let _client: SessionClient = app.user("alice").await;
-    assert_eq!(app.count("select count(*) from tower_sessions").await, 1);
+    assert_eq!(app.session_records().await, 1);
     // The store's own expiry is wall-clock time, a second past the session's end (so the
     // cookie's whole-second Max-Age never cuts it short), compared by SQLite at one-second
     // resolution: wait out the one-second lifetime, that second and the resolution.
     tokio::time::sleep(Duration::from_millis(3100)).await;
     app.advance(Duration::from_secs(2));
     server::cleanup::run_once(&app.state).await.unwrap();
-    assert_eq!(app.count("select count(*) from tower_sessions").await, 0);
-    assert_eq!(app.count("select count(*) from session_devices").await, 0);
+    assert_eq!(app.session_records().await, 0);
+    assert_eq!(app.counts().await.session_entries, 0);
 }
 
-#[tokio::test]
 async fn a_revoked_session_gets_401_on_its_very_next_request() {
     let app = spawn_app().await;
     let laptop: SessionClient = app.user("alice").await;
@@ -287,10 +276,9 @@ async fn a_revoked_session_gets_401_on_its_very_next_request() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(phone.me().await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(laptop.me().await.status(), StatusCode::OK);
-    assert_eq!(app.count("select count(*) from tower_sessions").await, 1);
+    assert_eq!(app.session_records().await, 1);
 }
 
-#[tokio::test]
 async fn revoking_the_current_session_logs_it_out_for_good() {
     let app = spawn_app().await;
     let client: SessionClient = app.user("alice").await;
@@ -302,6 +290,23 @@ async fn revoking_the_current_session_logs_it_out_for_good() {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // The end of that request must not have written the session back.
-    assert_eq!(app.count("select count(*) from tower_sessions").await, 0);
+    assert_eq!(app.session_records().await, 0);
     assert_eq!(client.me().await.status(), StatusCode::UNAUTHORIZED);
 }
+
+on_every_backend!(
+    login_sets_an_httponly_lax_host_wide_cookie_without_domain,
+    behind_https_the_cookie_is_secure_and_host_prefixed,
+    me_in_session_mode_names_the_user_and_the_store_cost,
+    a_planted_session_id_is_replaced_at_login_and_never_accepted,
+    an_unknown_session_id_is_never_adopted,
+    after_logout_the_old_cookie_gets_401,
+    logout_is_post_only,
+    an_idle_session_expires_on_the_server,
+    activity_slides_the_idle_expiry,
+    the_absolute_lifetime_ends_even_an_active_session,
+    the_cookie_lives_as_long_as_the_session_not_a_second_less,
+    the_cleanup_task_removes_expired_sessions_from_the_store,
+    a_revoked_session_gets_401_on_its_very_next_request,
+    revoking_the_current_session_logs_it_out_for_good,
+);

@@ -5,14 +5,16 @@ use reqwest::{Method, StatusCode, header};
 
 use crate::helpers::{BearerClient, PASSWORD, SendOk, SessionClient, TestClient, body, spawn_app};
 
-/// Instantiates each shared behaviour once per mode.
+/// Instantiates each shared behaviour once per mode, and each of those on every backend.
 macro_rules! in_both_modes {
     ($($name:ident),* $(,)?) => {
         mod session {
-            $( #[tokio::test] async fn $name() { super::$name::<crate::helpers::SessionClient>().await } )*
+            $( async fn $name() { super::$name::<crate::helpers::SessionClient>().await } )*
+            on_every_backend!($($name),*);
         }
         mod bearer {
-            $( #[tokio::test] async fn $name() { super::$name::<crate::helpers::BearerClient>().await } )*
+            $( async fn $name() { super::$name::<crate::helpers::BearerClient>().await } )*
+            on_every_backend!($($name),*);
         }
     };
 }
@@ -154,15 +156,10 @@ async fn logout_everywhere_ends_every_login<C: TestClient>() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body(res).await["revoked"], 2);
     assert_eq!(other.me().await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.count("select count(*) from tower_sessions").await, 0);
-    assert_eq!(
-        app.count("select count(*) from token_families where revoked_at is null")
-            .await,
-        0
-    );
+    assert_eq!(app.session_records().await, 0);
+    assert_eq!(app.counts().await.unrevoked_families, 0);
 }
 
-#[tokio::test]
 async fn without_a_credential_me_is_401_with_a_bare_bearer_challenge() {
     let app = spawn_app().await;
     let res = app.anonymous().get(app.url("/api/me")).send_ok().await;
@@ -177,7 +174,6 @@ async fn without_a_credential_me_is_401_with_a_bare_bearer_challenge() {
     assert!(err["message"].as_str().unwrap().len() > 5);
 }
 
-#[tokio::test]
 async fn when_both_arrive_the_bearer_token_wins_over_the_cookie() {
     let app = spawn_app().await;
     app.register("alice").await;
@@ -200,3 +196,8 @@ async fn when_both_arrive_the_bearer_token_wins_over_the_cookie() {
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+on_every_backend!(
+    without_a_credential_me_is_401_with_a_bare_bearer_challenge,
+    when_both_arrive_the_bearer_token_wins_over_the_cookie,
+);

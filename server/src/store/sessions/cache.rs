@@ -1,13 +1,8 @@
-//! The session store: tower-sessions' SQLite store, with two changes.
+//! The session store the app uses: the configured [`SessionRecords`] (whose `save` never
+//! resurrects a deleted session), with a read cache.
 //!
-//! **Saving never resurrects.** The stock `save` is an upsert. That opens a lost-update race: a
-//! request that loaded session B and refreshed its idle expiry writes B back at the end of the
-//! request, so if the user revoked B in the meantime, B comes back to life. Here `save` only
-//! *updates* an existing record; a revoked (deleted) session stays deleted. New sessions still go
-//! through `create`.
-//!
-//! **Reads are cached.** Every cookie-authenticated request loads its session; going to SQLite
-//! each time costs more than everything else the request does. Records are kept in memory after
+//! **Reads are cached.** Every cookie-authenticated request loads its session; going to the
+//! database or Redis each time costs more than everything else the request does. Records are kept in memory after
 //! the first load. The database stays the source of truth, and the cache never outlives it:
 //! deleting a session leaves a *tombstone* that any racing load or save must respect, so
 //! revocation on this server is immediate. Other servers sharing the database would trust their
@@ -22,17 +17,14 @@ use std::{
 };
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
 use time::OffsetDateTime;
 use tower_sessions::{
     SessionStore,
     session::{Id, Record},
     session_store::{self, ExpiredDeletion},
 };
-use tower_sessions_sqlx_store::SqliteStore;
 
-/// The table the inner store created (its default name).
-const TABLE: &str = "tower_sessions";
+use super::SessionRecords;
 /// Independent locks, so concurrent requests rarely wait for each other.
 const SHARDS: usize = 16;
 /// Entries per shard before expired ones are swept (and, if still full, the shard is emptied).
@@ -51,23 +43,21 @@ enum Entry {
     Gone { until: OffsetDateTime },
 }
 
-/// [`SqliteStore`] whose `save` never resurrects a deleted session, with a read cache.
-/// Cheap to clone: clones share the cache.
+/// [`SessionRecords`] with a read cache that never outlives a delete. Cheap to clone: clones
+/// share the cache.
 #[derive(Debug, Clone)]
 pub struct RevocableStore {
-    inner: SqliteStore,
-    pool: SqlitePool,
+    inner: SessionRecords,
     cache_for: Option<time::Duration>,
     shards: Arc<[Mutex<HashMap<Id, Entry>>]>,
     hasher: RandomState,
 }
 
 impl RevocableStore {
-    /// Wraps the store that uses `pool`; `cache_for` zero turns the read cache off.
-    pub fn new(inner: SqliteStore, pool: SqlitePool, cache_for: Duration) -> Self {
+    /// Wraps the records; `cache_for` zero turns the read cache off.
+    pub fn new(inner: SessionRecords, cache_for: Duration) -> Self {
         Self {
             inner,
-            pool,
             cache_for: (!cache_for.is_zero())
                 .then(|| time::Duration::try_from(cache_for).unwrap_or(time::Duration::MINUTE)),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
@@ -128,21 +118,8 @@ impl SessionStore for RevocableStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        // Same encoding as the inner store (MessagePack), so `load` reads it back; a test
-        // below round-trips through both.
-        let data =
-            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let updated = sqlx::query(&format!(
-            "update {TABLE} set data = ?, expiry_date = ? where id = ?"
-        ))
-        .bind(data)
-        .bind(record.expiry_date)
-        .bind(record.id.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| session_store::Error::Backend(e.to_string()))?;
-        // Zero rows updated means the session was revoked or expired meanwhile: leave it dead.
-        if updated.rows_affected() == 1 {
+        // Not updated means the session was revoked or expired meanwhile: leave it dead.
+        if self.inner.update(record).await? {
             self.remember(record);
         }
         Ok(())
@@ -210,17 +187,26 @@ mod tests {
     use time::{Duration, OffsetDateTime};
 
     use super::*;
+    use crate::store::{Store, StoreConfig};
 
-    async fn store(cache: std::time::Duration) -> RevocableStore {
-        // One connection: every connection to `:memory:` is a different database.
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .unwrap();
-        let inner = SqliteStore::new(pool.clone());
-        inner.migrate().await.unwrap();
-        RevocableStore::new(inner, pool, cache)
+    /// A store on a fresh SQLite file (the other backends run the same checks in the API suite).
+    async fn store(
+        cache: std::time::Duration,
+    ) -> (RevocableStore, SessionRecords, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "authlab-cache-{}",
+            crate::config::generate_secret()
+        ));
+        let store = Store::open(&StoreConfig {
+            database_url: format!("sqlite://{}/t.db?mode=rwc", dir.display()),
+            session_store_url: None,
+            redis_prefix: "authlab:".into(),
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        let records = store.sessions.clone();
+        (RevocableStore::new(records.clone(), cache), records, dir)
     }
 
     fn record() -> Record {
@@ -237,41 +223,44 @@ mod tests {
     #[tokio::test]
     async fn saving_a_live_session_updates_it_readably() {
         for cache in [CACHED, UNCACHED] {
-            let store = store(cache).await;
+            let (store, records, dir) = store(cache).await;
             let mut rec = record();
             store.create(&mut rec).await.unwrap();
             rec.data.insert("k".into(), serde_json::json!(2));
             store.save(&rec).await.unwrap();
             let loaded = store.load(&rec.id).await.unwrap().unwrap();
             assert_eq!(loaded.data["k"], 2);
-            // And the database itself has it (not just the cache).
-            let fresh = store.inner.load(&rec.id).await.unwrap().unwrap();
+            // And the backend itself has it (not just the cache).
+            let fresh = records.load(&rec.id).await.unwrap().unwrap();
             assert_eq!(fresh.data["k"], 2);
+            std::fs::remove_dir_all(dir).ok();
         }
     }
 
     #[tokio::test]
     async fn saving_a_deleted_session_does_not_bring_it_back() {
         for cache in [CACHED, UNCACHED] {
-            let store = store(cache).await;
+            let (store, records, dir) = store(cache).await;
             let mut rec = record();
             store.create(&mut rec).await.unwrap();
             store.load(&rec.id).await.unwrap();
             store.delete(&rec.id).await.unwrap();
             store.save(&rec).await.unwrap();
             assert!(store.load(&rec.id).await.unwrap().is_none());
-            assert!(store.inner.load(&rec.id).await.unwrap().is_none());
+            assert!(records.load(&rec.id).await.unwrap().is_none());
+            std::fs::remove_dir_all(dir).ok();
         }
     }
 
     #[tokio::test]
     async fn a_session_deleted_behind_the_cache_is_seen_after_the_cache_age() {
-        let store = store(std::time::Duration::from_millis(50)).await;
+        let (store, records, dir) = store(std::time::Duration::from_millis(50)).await;
         let mut rec = record();
         store.create(&mut rec).await.unwrap();
-        // Another server deletes it directly in the shared database.
-        store.inner.delete(&rec.id).await.unwrap();
+        // Another server deletes it directly in the shared backend.
+        records.delete(&rec.id).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(80)).await;
         assert!(store.load(&rec.id).await.unwrap().is_none());
+        std::fs::remove_dir_all(dir).ok();
     }
 }
