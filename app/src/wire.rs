@@ -272,9 +272,57 @@ pub mod limits {
     pub const PASSWORD_MAX: usize = 1024;
 }
 
+/// Checks the shape of a login request before anything else happens to it: a username or
+/// password no registration could have produced is refused (422) without being hashed or
+/// counted, so over-long input costs the server nothing. Says nothing about whether the
+/// account exists.
+pub fn validate_login(username: &str, password: &str) -> Vec<FieldError> {
+    let mut problems = Vec::new();
+    // Byte lengths first: bounded work even for a multi-megabyte string.
+    let name = username.trim();
+    if name.is_empty()
+        || name.len() > 4 * limits::USERNAME_MAX
+        || name.chars().count() > limits::USERNAME_MAX
+    {
+        problems.push(FieldError {
+            field: "username".into(),
+            message: format!(
+                "Username must be 1 to {} characters long.",
+                limits::USERNAME_MAX
+            ),
+        });
+    }
+    if password.is_empty()
+        || password.len() > 4 * limits::PASSWORD_MAX
+        || password.chars().count() > limits::PASSWORD_MAX
+    {
+        problems.push(FieldError {
+            field: "password".into(),
+            message: format!(
+                "Password must be 1 to {} characters long.",
+                limits::PASSWORD_MAX
+            ),
+        });
+    }
+    problems
+}
+
 /// Checks a registration request; returns every problem at once.
 pub fn validate_registration(username: &str, password: &str) -> Vec<FieldError> {
     let mut problems = Vec::new();
+    if username.len() > 4 * limits::USERNAME_MAX || password.len() > 4 * limits::PASSWORD_MAX {
+        // Too long to be worth counting characters of.
+        let field = if username.len() > 4 * limits::USERNAME_MAX {
+            "username"
+        } else {
+            "password"
+        };
+        problems.push(FieldError {
+            field: field.into(),
+            message: format!("The {field} is far too long."),
+        });
+        return problems;
+    }
     let name_len = username.chars().count();
     if !(limits::USERNAME_MIN..=limits::USERNAME_MAX).contains(&name_len) {
         problems.push(FieldError {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use app::wire::{Credentials, UserView, validate_registration};
+use app::wire::{Credentials, UserView, validate_login, validate_registration};
 use secrecy::SecretString;
 
 pub use crate::store::User;
@@ -11,9 +11,9 @@ use crate::{
     client::ClientInfo,
     clock::Clock,
     error::ApiError,
-    password::PasswordHasher,
+    password::{PasswordHasher, Work},
     store::{AuditKind, AuthMode, StoreError, UserStore},
-    throttle::LoginThrottle,
+    throttle::Throttle,
 };
 
 impl From<User> for UserView {
@@ -30,7 +30,7 @@ impl From<User> for UserView {
 pub struct Accounts {
     users: Arc<dyn UserStore>,
     hasher: PasswordHasher,
-    throttle: Arc<LoginThrottle>,
+    throttle: Arc<Throttle>,
     audit: Audit,
     clock: Arc<dyn Clock>,
 }
@@ -46,7 +46,7 @@ impl Accounts {
     pub fn new(
         users: Arc<dyn UserStore>,
         hasher: PasswordHasher,
-        throttle: Arc<LoginThrottle>,
+        throttle: Arc<Throttle>,
         audit: Audit,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -59,15 +59,30 @@ impl Accounts {
         }
     }
 
-    /// Creates an account: validates, hashes (off the async workers), inserts.
-    #[tracing::instrument(skip_all, fields(username = %creds.username))]
-    pub async fn register(&self, creds: Credentials) -> Result<User, ApiError> {
+    /// Creates an account: validates, counts the attempt against the client, refuses a taken
+    /// name, and only then hashes (off the async workers) and inserts.
+    ///
+    /// Checking the name before hashing means a client re-registering a taken name costs no
+    /// Argon2 work; the 409 it gets says nothing the unique index would not say anyway.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(
+        &self,
+        client: &ClientInfo,
+        creds: Credentials,
+    ) -> Result<User, ApiError> {
         let username = creds.username.trim().to_owned();
         let problems = validate_registration(&username, &creds.password);
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
         }
-        let hash = self.hasher.hash(SecretString::from(creds.password)).await?;
+        self.throttle.registration_attempt(client.ip).await?;
+        if self.users.user_by_name(&username).await?.is_some() {
+            return Err(ApiError::UsernameTaken);
+        }
+        let hash = self
+            .hasher
+            .hash(SecretString::from(creds.password), Work::Registration)
+            .await?;
         let now = self.clock.now_ms();
         let id = match self.users.insert_user(&username, &hash, now).await {
             Ok(id) => id,
@@ -84,9 +99,10 @@ impl Accounts {
 
     /// Checks a username and password for a login in `mode`.
     ///
-    /// Unknown users cost the same Argon2id verification as wrong passwords and get the same
-    /// answer, so neither the message nor the timing reveals which usernames exist. Throttled
-    /// attempts are refused before any hashing.
+    /// Input no registration could produce is refused first (422, no hashing, no counting).
+    /// The attempt is then counted (429 when over a limit, still before any hashing). Unknown
+    /// users cost the same Argon2id verification as wrong passwords and get the same answer,
+    /// so neither the message nor the timing reveals which usernames exist.
     #[tracing::instrument(skip_all, fields(mode = mode.as_str()))]
     pub async fn check_password(
         &self,
@@ -94,11 +110,22 @@ impl Accounts {
         creds: Credentials,
         mode: AuthMode,
     ) -> Result<User, ApiError> {
-        let now = self.clock.now_ms();
-        if let Some(retry_after) = self.throttle.check(&creds.username, client.ip, now) {
-            tracing::warn!(ip = %client.ip_text(), "login throttled");
-            return Err(ApiError::Throttled { retry_after });
+        let problems = validate_login(&creds.username, &creds.password);
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
         }
+        let attempt = match self
+            .throttle
+            .login_attempt(&creds.username, client.ip)
+            .await
+        {
+            Ok(attempt) => attempt,
+            Err(err) => {
+                tracing::warn!(ip = %client.ip_text(), "login throttled");
+                return Err(err);
+            }
+        };
+        let now = self.clock.now_ms();
         let found = self.users.user_by_name(creds.username.trim()).await?;
         let (user, phc) = match found {
             Some(found) => (Some(found.user), Some(found.password_hash)),
@@ -110,12 +137,10 @@ impl Accounts {
             .await?;
         match user {
             Some(user) if ok => {
-                self.throttle.record_success(&creds.username);
+                self.throttle.login_succeeded(attempt).await;
                 Ok(user)
             }
             user => {
-                self.throttle
-                    .record_failure(&creds.username, client.ip, self.clock.now_ms());
                 let user_id = user.map(|u| u.id);
                 self.audit
                     .record(now, user_id, AuditKind::LoginFailed, Some(mode), "")

@@ -7,7 +7,7 @@ use axum::{
     http::{HeaderMap, header, request::Parts},
 };
 
-use crate::{state::AppState, store::ClientMeta};
+use crate::{state::AppState, store::ClientMeta, throttle::canonical_ip};
 
 /// The client's address and browser, as recorded on devices and used for throttling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +39,13 @@ impl ClientInfo {
 /// `X-Forwarded-For` is believed only when the TCP peer is a configured trusted proxy, and
 /// then only as far as the chain of trusted proxies goes: the first address from the right
 /// that is not a trusted proxy is the client. Anyone else can write anything in that header.
+///
+/// Addresses are compared in canonical form: a dual-stack listener sees an IPv4 peer as
+/// `::ffff:a.b.c.d`, which is the trusted proxy `a.b.c.d`.
 pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted.contains(&peer) {
+    let peer = canonical_ip(peer?);
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| canonical_ip(*t) == ip);
+    if !is_trusted(peer) {
         return Some(peer);
     }
     let mut client = peer;
@@ -55,8 +59,8 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) 
     for hop in hops.iter().rev() {
         match hop.parse::<IpAddr>() {
             Ok(ip) => {
-                client = ip;
-                if !trusted.contains(&ip) {
+                client = canonical_ip(ip);
+                if !is_trusted(client) {
                     break;
                 }
             }
@@ -118,6 +122,17 @@ mod tests {
         let proxy = ip("10.0.0.1");
         // The client forged "1.2.3.4"; the proxy appended the real address.
         let got = client_ip(Some(proxy), &headers("1.2.3.4, 198.51.100.7"), &[proxy]);
+        assert_eq!(got, Some(ip("198.51.100.7")));
+    }
+
+    #[test]
+    fn an_ipv4_mapped_peer_is_its_trusted_ipv4_proxy() {
+        let proxy = ip("127.0.0.1");
+        let got = client_ip(
+            Some(ip("::ffff:127.0.0.1")),
+            &headers("198.51.100.7"),
+            &[proxy],
+        );
         assert_eq!(got, Some(ip("198.51.100.7")));
     }
 

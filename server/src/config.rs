@@ -60,7 +60,12 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed (comma-separated IPs).
     pub trusted_proxies: Vec<IpAddr>,
-    /// `PASSWORD_HASH_THREADS`: how many Argon2id hashes run at once (default: cores - 1, min 1).
+    /// `ALLOWED_HOSTS`: `Host` names (with port) answered besides `PUBLIC_URL`'s, e.g. behind
+    /// a proxy that rewrites it (comma-separated). In development the server also answers to
+    /// `localhost`, `127.0.0.1` and `[::1]` on its port.
+    pub allowed_hosts: Vec<String>,
+    /// `PASSWORD_HASH_THREADS`: how many Argon2id hashes run at once (default: the cores; they
+    /// run at idle priority, after everything else).
     pub password_hash_threads: usize,
     /// `LAB_SWITCHES`: allow the lab's demo switches (defences off, strict mode, ...).
     /// Default on in development, forced off in production.
@@ -120,15 +125,19 @@ pub struct TokenConfig {
     pub leeway_secs: u64,
 }
 
-/// Failed-login throttling settings. Limits count *failures*; a success never costs anything.
+/// Login and registration throttling (see `throttle.rs`). A successful login never counts.
 #[derive(Debug, Clone)]
 pub struct ThrottleConfig {
-    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT` (default 10) per window.
+    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT` (default 10): failed logins per window for one
+    /// account from one client network.
     pub per_account: u32,
-    /// `LOGIN_MAX_FAILURES_PER_IP` (default 100) per window.
+    /// `LOGIN_MAX_FAILURES_PER_IP` (default 100): failed logins per window from one client
+    /// network (an IPv4 address or an IPv6 /64), whatever the account.
     pub per_ip: u32,
     /// `LOGIN_THROTTLE_WINDOW_SECS` (default 900).
     pub window: Duration,
+    /// `REGISTER_MAX_PER_IP` (default 20): registrations per hour from one client network.
+    pub registrations_per_ip: u32,
 }
 
 /// Where config values come from: the process environment, or a map in tests.
@@ -207,6 +216,15 @@ impl Config {
         );
         let jwt_secret = secret(src, "JWT_SECRET", profile, &secrets_file)?;
         let refresh_secret = secret(src, "REFRESH_TOKEN_SECRET", profile, &secrets_file)?;
+        if jwt_secret.expose_secret() == refresh_secret.expose_secret() {
+            // One leaked key must not give away both: forging access tokens and deriving
+            // refresh tokens are separate powers.
+            let why = "JWT_SECRET and REFRESH_TOKEN_SECRET are the same value";
+            if production {
+                bail!("{why}; production requires two different secrets");
+            }
+            tracing::warn!("{why}; production would refuse to start");
+        }
 
         let leeway_secs: u64 = parse(src, "JWT_LEEWAY_SECS", "5")?;
         ensure!(leeway_secs <= 30, "JWT_LEEWAY_SECS must be at most 30");
@@ -240,7 +258,7 @@ impl Config {
             .unwrap_or_default();
 
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let default_threads = cores.saturating_sub(1).max(1).to_string();
+        let default_threads = cores.to_string();
         let password_hash_threads: usize = parse(src, "PASSWORD_HASH_THREADS", &default_threads)?;
         ensure!(
             password_hash_threads >= 1,
@@ -306,8 +324,18 @@ impl Config {
                 per_account: parse(src, "LOGIN_MAX_FAILURES_PER_ACCOUNT", "10")?,
                 per_ip: parse(src, "LOGIN_MAX_FAILURES_PER_IP", "100")?,
                 window: secs(src, "LOGIN_THROTTLE_WINDOW_SECS", "900")?,
+                registrations_per_ip: parse(src, "REGISTER_MAX_PER_IP", "20")?,
             },
             trusted_proxies,
+            allowed_hosts: src
+                .get("ALLOWED_HOSTS")
+                .map(|list| {
+                    list.split(',')
+                        .map(|h| h.trim().to_owned())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             password_hash_threads,
             lab_switches,
             lab_attacker_addr,
@@ -337,6 +365,14 @@ fn store_config(src: &impl Source) -> anyhow::Result<StoreConfig> {
             url.split(':').next().unwrap_or("")
         );
     }
+    let shared_url = src.get("REDIS_URL").or_else(|| session_store_url.clone());
+    if let Some(url) = &shared_url {
+        ensure!(
+            url.starts_with("redis://") || url.starts_with("rediss://"),
+            "REDIS_URL must be a redis:// URL, not `{}:`",
+            url.split(':').next().unwrap_or("")
+        );
+    }
     let redis_prefix = src
         .get("REDIS_KEY_PREFIX")
         .unwrap_or_else(|| "authlab:".into());
@@ -354,6 +390,7 @@ fn store_config(src: &impl Source) -> anyhow::Result<StoreConfig> {
     Ok(StoreConfig {
         database_url,
         session_store_url,
+        shared_url,
         redis_prefix,
         max_connections,
     })
@@ -418,12 +455,33 @@ fn secret(
     Ok(SecretString::from(value))
 }
 
-/// A secret is strong enough when it has at least 256 bits of key material and does not look
-/// like a word or a repeated pattern (a Shannon estimate over its characters of >= 128 bits).
+/// A secret is strong enough when it can hold at least 256 bits — its length times the bits
+/// a character of its alphabet carries: 4 for hex, 6 for base64, 6.5 for any printable
+/// ASCII — and does not look like a word or a repeated pattern (a Shannon estimate over its
+/// characters of at least 128 bits). So 32 hex characters (128 bits) are refused, 64 pass;
+/// `openssl rand -base64 32` passes.
 pub fn check_secret_strength(value: &str) -> Result<(), String> {
     if value.len() < MIN_SECRET_BYTES {
         return Err(format!(
             "{} bytes, at least {MIN_SECRET_BYTES} are required",
+            value.len()
+        ));
+    }
+    let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
+    let base64 = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='));
+    let bits_per_char = if hex {
+        4.0
+    } else if base64 {
+        6.0
+    } else {
+        6.5
+    };
+    let capacity = bits_per_char * value.len() as f64;
+    if capacity < 256.0 {
+        return Err(format!(
+            "{} characters of that alphabet hold about {capacity:.0} bits, 256 are required",
             value.len()
         ));
     }
@@ -454,6 +512,7 @@ pub fn generate_secret() -> String {
 }
 
 fn read_kept_secret(file: &Path, key: &str) -> anyhow::Result<Option<String>> {
+    owner_only(file)?;
     let text = match fs::read_to_string(file) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -482,6 +541,28 @@ fn keep_secret(file: &Path, key: &str, value: &str) -> anyhow::Result<()> {
         .open(file)
         .with_context(|| format!("opening {}", file.display()))?;
     writeln!(out, "{key}={value}").with_context(|| format!("writing {}", file.display()))?;
+    // The mode above applies only when the file is created; an older file is tightened too.
+    owner_only(file)
+}
+
+/// Makes a file readable and writable by its owner only (0600), if it exists: secrets and
+/// the database must not be readable by other users of the machine.
+pub fn owner_only(file: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match fs::metadata(file) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                fs::set_permissions(file, fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("restricting {} to its owner", file.display()))?;
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err).with_context(|| format!("reading {}", file.display())),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }
 
@@ -576,6 +657,46 @@ mod tests {
             expose(&second.token.jwt_secret)
         );
         assert!(check_secret_strength(expose(&first.token.jwt_secret)).is_ok());
+        fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_128_bit_hex_secret_is_too_weak_and_a_256_bit_one_is_not() {
+        let hex128 = "0123456789abcdef0f1e2d3c4b5a6978";
+        assert!(check_secret_strength(hex128).is_err());
+        let hex256 = "3f9a0c1d7e5b2a4869f0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f70";
+        assert!(
+            check_secret_strength(hex256).is_ok(),
+            "{:?}",
+            check_secret_strength(hex256)
+        );
+    }
+
+    #[test]
+    fn production_refuses_the_same_secret_twice() {
+        let same = generate_secret();
+        let err = Config::from_source(&source(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &same),
+            ("REFRESH_TOKEN_SECRET", &same),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("same value"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_kept_secrets_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("authlab-cfg-{}", generate_secret()));
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secrets.env");
+        // An older file, created world-readable.
+        fs::write(&file, "").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        Config::from_source(&source(&[("SECRETS_FILE", file.to_str().unwrap())])).unwrap();
+        let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
         fs::remove_dir_all(dir).ok();
     }
 

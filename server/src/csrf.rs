@@ -29,14 +29,20 @@ use crate::{error::ApiError, state::AppState};
 pub const SERVER_FN_PREFIXES: [&str; 2] = ["/api/fn/", "/api/token/fn/"];
 
 /// Middleware applying the rules above.
+///
+/// The lab may switch the defences off for one user's own logins for a while (the CSRF
+/// experiment's throwaway user): a refused request whose session belongs to such a user passes.
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if state.settings.csrf_protection()
-        && let Err(err) = check(
-            req.method(),
-            req.uri().path(),
-            req.headers(),
-            &state.config.public_url,
-        )
+    if let Err(err) = check(
+        req.method(),
+        req.uri().path(),
+        req.headers(),
+        &state.config.public_url,
+    ) && !switched_off_for(
+        &state,
+        req.extensions().get::<tower_sessions::Session>().cloned(),
+    )
+    .await
     {
         tracing::warn!(path = req.uri().path(), reason = %err, "refused a cross-site request");
         let header = |name: &str| {
@@ -56,6 +62,22 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         return err.into_response();
     }
     next.run(req).await
+}
+
+/// Whether the lab switched the defences off for the user whose session cookie this request
+/// carries. Looked up only for requests about to be refused, and only while some override is
+/// live.
+async fn switched_off_for(state: &AppState, session: Option<tower_sessions::Session>) -> bool {
+    if !state.settings.any_override() {
+        return false;
+    }
+    let Some(session) = session else {
+        return false;
+    };
+    match crate::auth::session::user_of(&session).await {
+        Some(user) => !state.settings.for_user(Some(user)).csrf_protection,
+        None => false,
+    }
 }
 
 /// The decision, separated from the middleware for testing.
@@ -105,16 +127,19 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Same origin: the `Origin` equals the configured public origin, or names exactly the host
-/// (and port) this request was sent to.
+/// (and port) this request was sent to *with the public origin's scheme* — an `http://` page
+/// is not the same origin as the `https://` app even on the same host.
 fn is_same_origin(origin: &str, headers: &HeaderMap, public_origin: &str) -> bool {
     if origin.eq_ignore_ascii_case(public_origin) {
         return true;
     }
-    let Some(authority) = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-    else {
-        return false; // "null", or garbage
+    let scheme = if public_origin.starts_with("https://") {
+        "https://"
+    } else {
+        "http://"
+    };
+    let Some(authority) = origin.strip_prefix(scheme) else {
+        return false; // another scheme, "null", or garbage
     };
     header_str(headers, header::HOST.as_str())
         .is_some_and(|host| host.eq_ignore_ascii_case(authority))
@@ -156,6 +181,16 @@ mod tests {
 
     fn refused(method: Method, path: &str, pairs: &[(&str, &str)]) -> bool {
         check(&method, path, &headers(pairs), ME).is_err()
+    }
+
+    #[test]
+    fn the_host_fallback_requires_the_public_scheme() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "app.example".parse().unwrap());
+        h.insert(header::ORIGIN, "http://app.example".parse().unwrap());
+        assert!(check(&Method::POST, "/api/notes", &h, "https://app.example").is_err());
+        h.insert(header::ORIGIN, "https://app.example".parse().unwrap());
+        assert!(check(&Method::POST, "/api/notes", &h, "https://app.example").is_ok());
     }
 
     #[test]

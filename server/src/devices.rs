@@ -178,7 +178,7 @@ impl Devices {
     /// the user, in every mode. (Access tokens already issued live on until they expire unless
     /// strict checking is on — the same stateless trade-off as logout.)
     pub async fn enforce_single_session(&self, user_id: i64) -> Result<(), ApiError> {
-        if !self.settings.single_session() {
+        if !self.settings.for_user(Some(user_id)).single_session {
             return Ok(());
         }
         let keep = Keep {

@@ -67,6 +67,9 @@ pub enum ApiError {
     /// The body's content type is not accepted here (415).
     #[error("unsupported content type")]
     UnsupportedMediaType,
+    /// The body is larger than any valid request (413); refused before it is read.
+    #[error("body too large")]
+    TooLarge,
     /// The password-hashing queue is full, or the store is busy (503).
     #[error("server busy")]
     Busy,
@@ -93,6 +96,7 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -115,6 +119,7 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::BadRequest(_) => "bad_request",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooLarge => "too_large",
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
         }
@@ -145,6 +150,7 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 "Send the body as JSON with Content-Type: application/json.".into()
             }
+            Self::TooLarge => "The request body is too large.".into(),
             Self::Busy => "The server is busy. Try again in a moment.".into(),
             Self::Internal(_) => "Something went wrong on the server.".into(),
         }

@@ -12,6 +12,8 @@ pub mod config;
 pub mod csrf;
 pub mod devices;
 pub mod error;
+pub mod headers;
+pub mod hosts;
 pub mod inspect;
 pub mod lab;
 pub mod notes;

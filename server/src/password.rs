@@ -1,13 +1,19 @@
-//! Argon2id password hashing on a small dedicated pool of low-priority threads.
+//! Argon2id password hashing on a pool of lowest-priority threads.
 //!
 //! One hash costs tens of milliseconds of CPU and 19 MiB of memory, by design. Running it on
-//! the async workers would stall every other request; running many at once would starve them.
-//! So hashes run on `PASSWORD_HASH_THREADS` threads (default: one fewer than the cores) that
-//! the OS schedules *after* request handling (nice +10): a login storm slows logins down, not
-//! the rest of the site. Jobs wait in a bounded queue; when it is full the server answers 503.
+//! the async workers would stall every other request. So hashes run on their own threads —
+//! one per core (`PASSWORD_HASH_THREADS`), so a login storm can use the whole machine — that
+//! the kernel runs only when nothing else wants the CPU (`SCHED_IDLE`): request handling always
+//! goes first, and a storm slows logins down, never the rest of the site.
+//!
+//! Jobs wait in two bounded queues, logins and registrations. Workers take logins first but
+//! every fourth job from registrations when any wait, so neither can starve the other and a
+//! flood of registrations cannot take more than a quarter of the hashing from logins. A full
+//! queue answers 503 with `Retry-After` at once.
 
 use std::{
-    sync::{Arc, Mutex, mpsc},
+    collections::VecDeque,
+    sync::{Arc, Condvar, Mutex},
     thread,
 };
 
@@ -23,15 +29,68 @@ use crate::error::ApiError;
 const MEMORY_KIB: u32 = 19_456;
 const ITERATIONS: u32 = 2;
 const PARALLELISM: u32 = 1;
-/// Waiting jobs per hashing thread before the server answers 503.
-const QUEUE_PER_THREAD: usize = 64;
+/// Waiting logins per hashing thread before the server answers 503.
+const LOGINS_PER_THREAD: usize = 64;
+/// Waiting registrations per hashing thread before the server answers 503.
+const REGISTRATIONS_PER_THREAD: usize = 8;
+/// One job in this many goes to a waiting registration.
+const REGISTRATION_TURN: u64 = 4;
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Which queue a job waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// Checking a password at login.
+    Login,
+    /// Hashing a new password.
+    Registration,
+}
+
+#[derive(Default)]
+struct Queues {
+    logins: VecDeque<Job>,
+    registrations: VecDeque<Job>,
+    taken: u64,
+    closed: bool,
+}
+
+impl Queues {
+    fn next(&mut self) -> Option<Job> {
+        self.taken += 1;
+        let registrations_turn = self.taken.is_multiple_of(REGISTRATION_TURN);
+        if registrations_turn && let Some(job) = self.registrations.pop_front() {
+            return Some(job);
+        }
+        self.logins
+            .pop_front()
+            .or_else(|| self.registrations.pop_front())
+    }
+}
+
+struct Pool {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    login_cap: usize,
+    registration_cap: usize,
+}
+
+impl Drop for PasswordHasher {
+    fn drop(&mut self) {
+        // The last handle gone: let the threads finish what is queued and stop.
+        if Arc::strong_count(&self.pool) == 1
+            && let Ok(mut q) = self.pool.queues.lock()
+        {
+            q.closed = true;
+            self.pool.ready.notify_all();
+        }
+    }
+}
 
 /// Hashes and verifies passwords off the async runtime. Cheap to clone.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    jobs: mpsc::SyncSender<Job>,
+    pool: Arc<Pool>,
     /// A real hash of a random password: verified against when the user does not exist, so an
     /// unknown username costs the same time as a wrong password.
     dummy_hash: Arc<str>,
@@ -74,36 +133,51 @@ fn verify_now(password: &SecretString, phc: &str) -> bool {
 impl PasswordHasher {
     /// Starts `threads` hashing threads and computes the dummy hash.
     pub fn start(threads: usize) -> anyhow::Result<Self> {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(threads.max(1) * QUEUE_PER_THREAD);
-        let queue = Arc::new(Mutex::new(queue));
-        for n in 0..threads.max(1) {
-            let queue = Arc::clone(&queue);
+        let threads = threads.max(1);
+        let pool = Arc::new(Pool {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+            login_cap: threads * LOGINS_PER_THREAD,
+            registration_cap: threads * REGISTRATIONS_PER_THREAD,
+        });
+        for n in 0..threads {
+            let pool = Arc::clone(&pool);
             thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
                     lower_this_threads_priority();
                     loop {
-                        // Holding the lock while waiting is fine: the others would wait anyway.
-                        let job = match queue.lock() {
-                            Ok(queue) => queue.recv(),
-                            Err(_) => return,
+                        let job = {
+                            let Ok(mut q) = pool.queues.lock() else {
+                                return;
+                            };
+                            loop {
+                                if let Some(job) = q.next() {
+                                    break job;
+                                }
+                                if q.closed {
+                                    return;
+                                }
+                                q = match pool.ready.wait(q) {
+                                    Ok(q) => q,
+                                    Err(_) => return,
+                                };
+                            }
                         };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => return, // every sender dropped: shutting down
-                        }
+                        job();
                     }
                 })
                 .context("spawning a password-hashing thread")?;
         }
         let dummy = SecretString::from(crate::config::generate_secret());
         let dummy_hash = hash_now(&dummy)?.into();
-        Ok(Self { jobs, dummy_hash })
+        Ok(Self { pool, dummy_hash })
     }
 
     /// Runs `work` on a hashing thread, keeping the caller's tracing span.
     async fn run<T: Send + 'static>(
         &self,
+        kind: Work,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
         let (done, result) = oneshot::channel();
@@ -111,20 +185,30 @@ impl PasswordHasher {
         let job: Job = Box::new(move || {
             let _ = done.send(span.in_scope(work));
         });
-        self.jobs.try_send(job).map_err(|err| match err {
-            mpsc::TrySendError::Full(_) => ApiError::Busy,
-            mpsc::TrySendError::Disconnected(_) => {
-                ApiError::Internal(anyhow!("password-hashing threads are gone"))
+        {
+            let mut q = self
+                .pool
+                .queues
+                .lock()
+                .map_err(|_| ApiError::Internal(anyhow!("password-hashing queue poisoned")))?;
+            let (queue, cap) = match kind {
+                Work::Login => (&mut q.logins, self.pool.login_cap),
+                Work::Registration => (&mut q.registrations, self.pool.registration_cap),
+            };
+            if queue.len() >= cap {
+                return Err(ApiError::Busy);
             }
-        })?;
+            queue.push_back(job);
+        }
+        self.pool.ready.notify_one();
         result
             .await
             .map_err(|_| ApiError::Internal(anyhow!("password-hashing job was dropped")))
     }
 
     /// Hashes a new password into a PHC string.
-    pub async fn hash(&self, password: SecretString) -> Result<String, ApiError> {
-        self.run(move || hash_now(&password))
+    pub async fn hash(&self, password: SecretString, kind: Work) -> Result<String, ApiError> {
+        self.run(kind, move || hash_now(&password))
             .await?
             .map_err(ApiError::Internal)
     }
@@ -138,20 +222,36 @@ impl PasswordHasher {
     ) -> Result<bool, ApiError> {
         let found = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy_hash.to_string());
-        let matches = self.run(move || verify_now(&password, &phc)).await?;
+        let matches = self
+            .run(Work::Login, move || verify_now(&password, &phc))
+            .await?;
         Ok(found && matches)
     }
 }
 
-/// Asks the OS to run this thread after normal-priority work (nice +10). Linux keeps the nice
-/// value per thread, so only the hashing threads are affected.
+/// Times one hash with the production parameters (the benchmark's yardstick).
+pub fn time_one_hash() -> anyhow::Result<std::time::Duration> {
+    let started = std::time::Instant::now();
+    hash_now(&SecretString::from("a benchmark password".to_owned()))?;
+    Ok(started.elapsed())
+}
+
+/// Asks the kernel to run this thread only when no other thread wants the CPU (`SCHED_IDLE`),
+/// and at the weakest nice level in case that policy is refused. Linux keeps both per
+/// thread, so only the hashing threads are affected.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 fn lower_this_threads_priority() {
-    // SAFETY: `setpriority` takes plain integers and has no memory-safety preconditions;
-    // `who = 0` means the calling thread. Failure only leaves the priority unchanged.
-    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
-    if rc != 0 {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: both calls take plain values and a pointer to a live local; `0` means the
+    // calling thread. Failure only leaves the priority as it was.
+    let (idle, nice) = unsafe {
+        (
+            libc::sched_setscheduler(0, libc::SCHED_IDLE, &param),
+            libc::setpriority(libc::PRIO_PROCESS, 0, 19),
+        )
+    };
+    if idle != 0 || nice != 0 {
         tracing::debug!("could not lower the password-hashing thread's priority");
     }
 }
@@ -167,7 +267,7 @@ mod tests {
     async fn a_hash_is_an_argon2id_phc_string_with_the_baseline_parameters() {
         let hasher = PasswordHasher::start(1).unwrap();
         let phc = hasher
-            .hash("correct horse".to_owned().into())
+            .hash("correct horse".to_owned().into(), Work::Login)
             .await
             .unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
@@ -190,7 +290,10 @@ mod tests {
         let hasher = PasswordHasher::start(1).unwrap();
         let composed = "caf\u{e9} au lait";
         let decomposed = "cafe\u{301} au lait";
-        let phc = hasher.hash(composed.to_owned().into()).await.unwrap();
+        let phc = hasher
+            .hash(composed.to_owned().into(), Work::Login)
+            .await
+            .unwrap();
         assert!(
             hasher
                 .verify(decomposed.to_owned().into(), Some(phc))
@@ -203,7 +306,10 @@ mod tests {
     async fn passwords_are_never_truncated() {
         let hasher = PasswordHasher::start(1).unwrap();
         let long = "x".repeat(1000);
-        let phc = hasher.hash(format!("{long}A").into()).await.unwrap();
+        let phc = hasher
+            .hash(format!("{long}A").into(), Work::Login)
+            .await
+            .unwrap();
         assert!(
             !hasher
                 .verify(format!("{long}B").into(), Some(phc))

@@ -1,57 +1,149 @@
-//! Settings that can change while the server runs (the lab's switches).
+//! The lab's switches: strict token checking, the CSRF defences, the single-session policy.
 //!
-//! They start from the configuration. Changing one at run time is allowed only when the server
-//! runs with `LAB_SWITCHES` on (never in production); see the lab endpoints.
+//! The server's own values come from the configuration and never change while it runs. The
+//! lab changes them only **for one user at a time, for a limited time**: an experiment for its
+//! throwaway users while it runs, a visitor for their own login from the lab page. An override
+//! ends by itself (`OVERRIDE_LIFETIME`), so a closed pop-up or a dropped request can never leave
+//! the defences off — and never for anyone else. Overrides exist only with `LAB_SWITCHES` on
+//! (never in production).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use crate::config::Config;
 
-/// Live, shared settings.
+/// How long a lab override lasts unless it is set again.
+pub const OVERRIDE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// The switches' values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Switches {
+    /// Every bearer request confirms its token family is alive.
+    pub strict_token_check: bool,
+    /// Cross-site state-changing cookie requests are refused.
+    pub csrf_protection: bool,
+    /// A new login ends the user's other logins.
+    pub single_session: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Override {
+    switches: Switches,
+    until: Instant,
+}
+
+/// The server's switches, and the lab's per-user overrides.
 #[derive(Debug)]
 pub struct Settings {
-    strict_token_check: AtomicBool,
-    csrf_protection: AtomicBool,
-    single_session: AtomicBool,
+    base: Switches,
+    overrides: Mutex<HashMap<i64, Override>>,
 }
 
 impl Settings {
-    /// Initial values from the configuration.
+    /// Values from the configuration.
     pub fn new(config: &Config) -> Self {
         Self {
-            strict_token_check: AtomicBool::new(config.token.strict),
-            csrf_protection: AtomicBool::new(true),
-            single_session: AtomicBool::new(config.single_session),
+            base: Switches {
+                strict_token_check: config.token.strict,
+                csrf_protection: true,
+                single_session: config.single_session,
+            },
+            overrides: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Whether every bearer request must confirm its token family is alive.
-    pub fn strict_token_check(&self) -> bool {
-        self.strict_token_check.load(Ordering::Relaxed)
+    /// The switches as they apply to `user` (the server's own values for anyone without a
+    /// live override, and for anonymous requests).
+    pub fn for_user(&self, user: Option<i64>) -> Switches {
+        let Some(user) = user else { return self.base };
+        let Ok(mut overrides) = self.overrides.lock() else {
+            return self.base;
+        };
+        match overrides.get(&user) {
+            Some(o) if o.until > Instant::now() => o.switches,
+            Some(_) => {
+                overrides.remove(&user);
+                self.base
+            }
+            None => self.base,
+        }
     }
 
-    /// Turns strict token checking on or off.
-    pub fn set_strict_token_check(&self, on: bool) {
-        self.strict_token_check.store(on, Ordering::Relaxed);
+    /// Whether any override is live (lets the common path skip the per-user lookup).
+    pub fn any_override(&self) -> bool {
+        self.overrides.lock().is_ok_and(|o| !o.is_empty())
     }
 
-    /// Whether the CSRF defences are on (always, unless a lab demo turned them off).
-    pub fn csrf_protection(&self) -> bool {
-        self.csrf_protection.load(Ordering::Relaxed)
+    /// The server's own values.
+    pub fn base(&self) -> Switches {
+        self.base
     }
 
-    /// Whether a new login ends the user's other sessions, token logins and opaque tokens.
-    pub fn single_session(&self) -> bool {
-        self.single_session.load(Ordering::Relaxed)
+    /// Sets `user`'s switches for [`OVERRIDE_LIFETIME`] (or `lifetime`, if shorter).
+    pub fn set_for(&self, user: i64, switches: Switches, lifetime: Duration) {
+        if let Ok(mut overrides) = self.overrides.lock() {
+            let now = Instant::now();
+            overrides.retain(|_, o| o.until > now);
+            overrides.insert(
+                user,
+                Override {
+                    switches,
+                    until: now + lifetime.min(OVERRIDE_LIFETIME),
+                },
+            );
+        }
     }
 
-    /// Turns the single-session policy on or off.
-    pub fn set_single_session(&self, on: bool) {
-        self.single_session.store(on, Ordering::Relaxed);
+    /// Ends `user`'s override.
+    pub fn clear_for(&self, user: i64) {
+        if let Ok(mut overrides) = self.overrides.lock() {
+            overrides.remove(&user);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            base: Switches {
+                strict_token_check: false,
+                csrf_protection: true,
+                single_session: false,
+            },
+            overrides: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// Turns the CSRF defences on or off (lab demo only).
-    pub fn set_csrf_protection(&self, on: bool) {
-        self.csrf_protection.store(on, Ordering::Relaxed);
+    #[test]
+    fn an_override_applies_to_its_user_only() {
+        let s = settings();
+        let off = Switches {
+            csrf_protection: false,
+            ..s.base()
+        };
+        s.set_for(7, off, OVERRIDE_LIFETIME);
+        assert!(!s.for_user(Some(7)).csrf_protection);
+        assert!(s.for_user(Some(8)).csrf_protection);
+        assert!(s.for_user(None).csrf_protection);
+    }
+
+    #[test]
+    fn an_override_ends_by_itself() {
+        let s = settings();
+        let strict = Switches {
+            strict_token_check: true,
+            ..s.base()
+        };
+        s.set_for(7, strict, Duration::from_millis(20));
+        assert!(s.for_user(Some(7)).strict_token_check);
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(!s.for_user(Some(7)).strict_token_check);
+        assert!(!s.any_override());
     }
 }

@@ -1,17 +1,25 @@
 //! Building the application: state, router, listener.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use anyhow::Context;
 use app::{App, shell};
 use axum::{
     Router,
     body::Body,
+    extract::DefaultBodyLimit,
     http::{HeaderValue, Request, StatusCode, header},
     middleware,
     response::Response,
 };
-use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos::{
+    config::LeptosOptions,
+    prelude::{provide_context, use_context},
+};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -31,13 +39,13 @@ use crate::{
     config::Config,
     csrf,
     devices::Devices,
-    lab,
+    headers, hosts, lab,
     notes::Notes,
     password::PasswordHasher,
     settings::Settings,
     state::{AppState, Shared},
     store::{Store, sessions::cache::RevocableStore},
-    throttle::LoginThrottle,
+    throttle::Throttle,
     timing, ui,
 };
 
@@ -64,7 +72,13 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .site_addr(config.site_addr)
         .build();
     let settings = Arc::new(Settings::new(&config));
-    let throttle = Arc::new(LoginThrottle::new(&config.throttle));
+    // The counters' key salt comes from a configured secret, so servers sharing Redis meet.
+    let throttle = Arc::new(Throttle::new(
+        &config.throttle,
+        Arc::clone(&store.counters),
+        Arc::clone(&clock),
+        crate::config::expose(&config.token.refresh_secret).as_bytes(),
+    ));
     let audit = Audit::new(store.audit());
     let session_store = RevocableStore::new(store.sessions.clone(), config.session.cache_for);
     let accounts = Accounts::new(
@@ -126,11 +140,22 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         throttle,
         settings,
         clock,
+        hosts: hosts::AllowedHosts::default(),
         lab: Arc::new(lab::LabState::default()),
         leptos,
         config: Arc::new(config),
     }))
 }
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The app's routes, listed once per process. Listing them renders the app with resource
+/// loading switched off through a process-wide flag; doing it while another server in the
+/// same process (the test suite runs hundreds) is rendering a page would leave that page's
+/// resources unloaded, and its response waiting forever.
+static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+    LazyLock::new(|| generate_route_list(App));
 
 /// The whole app as one router: JSON API, server functions, pages, static files.
 pub fn router(state: AppState) -> Router {
@@ -146,7 +171,16 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let port = ui::port(state.clone());
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
+    let render_context = move || {
+        provide_context(port.clone());
+        // The page's scripts carry the nonce its Content-Security-Policy names.
+        if let Some(nonce) = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<headers::CspNonce>().cloned())
+        {
+            provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+        }
+    };
     let leptos_options = state.leptos.clone();
 
     Router::new()
@@ -154,14 +188,19 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(port.clone()),
+            render_context,
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), lab::gate))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(sessions)
         .layer(middleware::map_response(no_store_for_api))
         .layer(middleware::from_fn(timing::server_timing))
+        // Bodies are small JSON; anything bigger is refused before it is read (413).
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), headers::secure))
+        .layer(middleware::from_fn_with_state(state.clone(), hosts::check))
         .layer(
             TraceLayer::new_for_http()
                 // Method and path only: a query string could carry a token.
@@ -219,6 +258,12 @@ impl Application {
         state
             .lab
             .set_self_url(format!("http://{}", SocketAddr::new(own_ip, local.port())));
+        state.hosts.set(hosts::allowed_hosts(
+            &state.config.public_url,
+            &state.config.allowed_hosts,
+            local.port(),
+            state.config.profile == crate::config::Profile::Development,
+        ));
         let attacker = if state.config.lab_switches {
             let (port, serve) = lab::attacker::bind(state.config.lab_attacker_addr).await?;
             state.lab.set_attacker_port(port);

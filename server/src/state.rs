@@ -21,7 +21,7 @@ use crate::{
     notes::Notes,
     settings::Settings,
     store::{Store, sessions::cache::RevocableStore},
-    throttle::LoginThrottle,
+    throttle::Throttle,
 };
 
 /// Shared state: one pointer, so cloning it (axum does, for every extractor of every request)
@@ -71,9 +71,11 @@ pub struct Shared {
     /// Notes.
     pub notes: Notes,
     /// Failed-login counters.
-    pub throttle: Arc<LoginThrottle>,
+    pub throttle: Arc<Throttle>,
     /// Switches that can change at run time.
     pub settings: Arc<Settings>,
+    /// The `Host` names this server answers to.
+    pub hosts: crate::hosts::AllowedHosts,
     /// The lab's own state (its address, experiment lock, compare boards, CSRF log).
     pub lab: Arc<LabState>,
     /// What Leptos needs to render pages and serve the site.

@@ -73,10 +73,11 @@ impl UiPort {
 
 #[async_trait]
 impl AuthPort for UiPort {
-    async fn register(&self, _req: &Parts, creds: Credentials) -> Result<UserView, AppError> {
+    async fn register(&self, req: &Parts, creds: Credentials) -> Result<UserView, AppError> {
+        let client = self.client(req).await;
         self.0
             .accounts
-            .register(creds)
+            .register(&client, creds)
             .await
             .map(Into::into)
             .map_err(fail)
@@ -188,16 +189,19 @@ impl AuthPort for UiPort {
         self.0.notes.add(&auth, &text).await.map_err(fail)
     }
 
-    async fn lab_settings(&self, _req: &Parts) -> Result<LabSettings, AppError> {
-        Ok(lab::settings(&self.0))
+    async fn lab_settings(&self, req: &Parts) -> Result<LabSettings, AppError> {
+        // As they apply to the caller; anonymous callers see the server's own values.
+        let user = self.auth(req).await.ok().map(|a| a.user().id);
+        Ok(lab::settings(&self.0, user))
     }
 
     async fn set_lab_settings(
         &self,
-        _req: &Parts,
+        req: &Parts,
         settings: LabSettings,
     ) -> Result<LabSettings, AppError> {
-        lab::set_settings(&self.0, settings).map_err(fail)
+        let auth = self.auth(req).await?;
+        lab::set_settings(&self.0, auth.user().id, settings).map_err(fail)
     }
 
     async fn run_experiment(&self, _req: &Parts, id: String) -> Result<Report, AppError> {

@@ -147,6 +147,37 @@ pub async fn run_in_lab_window(id: &str) -> Result<Report, AppError> {
     }
 }
 
+/// Refuses to run a browser experiment unless it is safe to: the server's lab is on, the
+/// window was opened by this app's own page on the paired origin (`opener` must be exactly
+/// [`lab_origin`]: `localhost` ⇄ `127.0.0.1`, same port), and this origin holds no login the
+/// lab did not make — a page elsewhere that opens `/lab-window` must not be able to log its
+/// visitor out, wipe their tokens or receive a report.
+pub async fn check_window(opener: &str) -> Result<(), AppError> {
+    let refuse = |message: &str| Err(AppError::new(403, "forbidden", message));
+    let expected = lab_origin()?;
+    let given = web_sys::Url::new(opener).ok().map(|u| u.origin());
+    if given.as_deref() != Some(expected.as_str()) || opener.trim_end_matches('/') != expected {
+        return refuse("A lab window reports only to this app's own lab page.");
+    }
+    if !fns::lab::get_lab_settings().await?.available {
+        return refuse("The lab is off on this server.");
+    }
+    refresher::set_active_mode(AuthMode::Session);
+    if let Ok(me) = fns::current_user().await
+        && !me.user.username.starts_with(LAB_USER_PREFIX)
+    {
+        return refuse(
+            "This origin has a login the lab did not make; the lab window leaves it alone.",
+        );
+    }
+    if token_store::load().is_some() {
+        return refuse(
+            "This origin holds tokens the lab did not store; the lab window leaves them alone.",
+        );
+    }
+    Ok(())
+}
+
 /// Sends the result to the window that opened this one.
 pub fn report_to_opener(result: &Result<Report, AppError>, opener: &str) {
     let Ok(window) = window() else { return };
@@ -201,9 +232,12 @@ fn fact(key: &str, label: &str, value: impl ToString) -> Fact {
     }
 }
 
+/// The prefix of the throwaway users a lab window registers.
+const LAB_USER_PREFIX: &str = "labw-";
+
 fn random_name() -> String {
     let n = (js_sys::Math::random() * 1e10) as u64;
-    format!("labw-{n:010}")
+    format!("{LAB_USER_PREFIX}{n:010}")
 }
 
 fn random_password() -> String {

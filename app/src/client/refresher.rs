@@ -189,11 +189,25 @@ fn login_ended(err: AppError) -> AppError {
         let login = AuthMode::Token.path("login");
         if in_token_mode() && path != login {
             let next = js_sys::encode_uri_component(&path);
-            let reason = js_sys::encode_uri_component(&err.message);
+            // A code, never the message: the login page must not print text from its URL.
+            let reason = ended_code(&err.message);
             let _ = location.set_href(&format!("{login}?ended={reason}&next={next}"));
         }
     }
     err
+}
+
+/// The `ended` code for a refused refresh (see `pages::login::ended_reason`).
+fn ended_code(message: &str) -> &'static str {
+    if message.contains("already used") {
+        "reused"
+    } else if message.contains("revoked") || message.contains("logged out") {
+        "revoked"
+    } else if message.contains("lifetime") || message.contains("expired") {
+        "expired"
+    } else {
+        "refused"
+    }
 }
 
 /// Runs `work` holding the cross-tab refresh lock (or just runs it where Web Locks is missing).

@@ -15,14 +15,14 @@ use crate::{
 };
 
 /// The lab's switches as the server has them.
-#[server(prefix = "/api/fn", endpoint = "lab_settings", input = GetUrl, client = InspectedClient)]
+#[server(prefix = "/api/fn", endpoint = "lab_settings", input = GetUrl, client = AuthedClient)]
 pub async fn get_lab_settings() -> Result<LabSettings, AppError> {
     let (port, parts) = crate::port::context()?;
     port.lab_settings(&parts).await
 }
 
 /// Changes the lab's switches (lab configuration only).
-#[server(prefix = "/api/fn", endpoint = "set_lab_settings", input = Json, client = InspectedClient)]
+#[server(prefix = "/api/fn", endpoint = "set_lab_settings", input = Json, client = AuthedClient)]
 pub async fn set_lab_settings(settings: LabSettings) -> Result<LabSettings, AppError> {
     let (port, parts) = crate::port::context()?;
     port.set_lab_settings(&parts, settings).await

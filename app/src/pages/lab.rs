@@ -83,7 +83,11 @@ fn Switches(initial: LabSettings) -> impl IntoView {
     };
     view! {
         <section class="panel switches" data-testid="lab-switches">
-            <h2>"Server switches (lab configuration only)"</h2>
+            <h2>"Switches for your own logins (lab configuration only)"</h2>
+            <p class="muted">
+                "A switch changes how the server treats the logins of the user you are logged in as, "
+                "for ten minutes, and nobody else's. Log in first to use them."
+            </p>
             {switch("Strict token check: every bearer request looks its login up", "switch-strict", |s| s.strict_token_check, |s, on| s.strict_token_check = on)}
             {switch("CSRF defences (Origin, Sec-Fetch-Site, content type)", "switch-csrf", |s| s.csrf_protection, |s, on| s.csrf_protection = on)}
             {switch("Single session: a new login ends the others", "switch-single", |s| s.single_session, |s, on| s.single_session = on)}

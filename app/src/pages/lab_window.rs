@@ -17,24 +17,21 @@ pub fn LabWindowPage() -> impl IntoView {
         let opener = query.read_untracked().get("opener").unwrap_or_default();
         let log = move |line: String| lines.update(|l| l.push(line));
         spawn_local(async move {
-            // Only this machine's own app may open a lab window and receive its report.
-            let local = ["http://localhost:", "http://127.0.0.1:"]
-                .iter()
-                .any(|p| opener.starts_with(p));
-            let result = if local {
-                run(&experiment, log).await
-            } else {
-                Err(crate::error::AppError::new(
-                    403,
-                    "forbidden",
-                    "A lab window reports only to this machine's own app.",
-                ))
+            // Only the app's own lab page may open a lab window and receive its report; see
+            // `check_window` for what else must hold.
+            let checked = check(&opener).await;
+            let allowed = checked.is_ok();
+            let result = match checked {
+                Ok(()) => run(&experiment, log).await,
+                Err(err) => Err(err),
             };
             done.set(Some(match &result {
                 Ok(r) => format!("{}: {}", r.verdict.outcome.label(), r.verdict.text),
                 Err(e) => format!("Failed: {}", e.message),
             }));
-            report(&result, &opener);
+            if allowed {
+                report(&result, &opener);
+            }
         });
     });
     view! {
@@ -49,6 +46,20 @@ pub fn LabWindowPage() -> impl IntoView {
             {move || done.get().map(|d| view! { <p class="notice" data-testid="lab-window-done">{d}</p> })}
         </main>
     }
+}
+
+#[cfg(feature = "hydrate")]
+async fn check(opener: &str) -> Result<(), crate::error::AppError> {
+    crate::client::lab_window::check_window(opener).await
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn check(_: &str) -> Result<(), crate::error::AppError> {
+    Err(crate::error::AppError::new(
+        0,
+        "browser_only",
+        "Runs in the browser.",
+    ))
 }
 
 #[cfg(feature = "hydrate")]

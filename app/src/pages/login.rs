@@ -6,14 +6,26 @@ use leptos_router::hooks::use_query_map;
 use crate::client::{AuthClient, forms::LoginForm};
 
 /// Log in in the current mode. Query: `next` (where to go after), `registered` (a name just
-/// registered), `ended` (why a token login ended).
+/// registered), `ended` (a code for why a token login ended).
+///
+/// Nothing from the query is printed as it came: anyone can link here with any query, so a
+/// name is shown only if it is a valid username, and `ended` selects one of a few fixed
+/// sentences.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = AuthClient::expect();
     let query = use_query_map();
     let next = Signal::derive(move || query.read().get("next"));
-    let registered = move || query.read().get("registered");
-    let ended = move || query.read().get("ended");
+    let registered = move || {
+        query.read().get("registered").map(|name| {
+            if crate::wire::validate_registration(&name, "a valid password").is_empty() {
+                format!("Account {name} created. Log in to continue.")
+            } else {
+                "Account created. Log in to continue.".to_owned()
+            }
+        })
+    };
+    let ended = move || query.read().get("ended").map(|code| ended_reason(&code));
     view! {
         <h1>"Log in"</h1>
         <p class="muted">
@@ -24,10 +36,10 @@ pub fn LoginPage() -> impl IntoView {
         </p>
         {move || {
             registered()
-                .map(|name| {
+                .map(|text| {
                     view! {
                         <p class="notice" data-testid="registered">
-                            {format!("Account {name} created. Log in to continue.")}
+                            {text}
                         </p>
                     }
                 })
@@ -56,5 +68,15 @@ pub fn LoginPage() -> impl IntoView {
         <p>
             "No account? " <a href=auth.mode().path("register")>"Register"</a>
         </p>
+    }
+}
+
+/// The sentence for an `ended` code (see `client::refresher`); unknown codes get a general one.
+pub fn ended_reason(code: &str) -> &'static str {
+    match code {
+        "revoked" => "it was logged out or revoked on another device.",
+        "reused" => "a refresh token was used twice, so the server revoked the whole login.",
+        "expired" => "it reached the end of its lifetime.",
+        _ => "the server refused its refresh token.",
     }
 }

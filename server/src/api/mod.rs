@@ -16,7 +16,7 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::{FromRequest, Request, rejection::JsonRejection},
-    http::header,
+    http::{StatusCode, header},
     routing::{delete, get, post},
 };
 use serde::de::DeserializeOwned;
@@ -59,6 +59,7 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            too_large if too_large.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::TooLarge,
             JsonRejection::JsonDataError(err) => Self::Validation(vec![app::wire::FieldError {
                 field: "body".into(),
                 message: err.body_text(),

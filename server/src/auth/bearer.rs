@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use super::AuthUser;
 use super::refresh::RefreshTokens;
-use crate::{clock::Millis, config::TokenConfig, error::ApiError, timing::ServerTiming};
+use crate::{
+    clock::Millis, config::TokenConfig, error::ApiError, settings::Settings, timing::ServerTiming,
+};
 
 /// The `typ` header of an access token (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -115,14 +117,20 @@ impl BearerAuth {
 struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Bumped by every rotation. A verified token is cached with the generation of the key
+    /// that verified it, and a cached entry of another generation is not trusted — so a
+    /// check that started before a rotation and finished after it cannot leave a token
+    /// verified by the old key in the cache.
+    generation: u64,
 }
 
 impl Keys {
-    fn new(secret: &SecretString) -> Self {
+    fn new(secret: &SecretString, generation: u64) -> Self {
         let bytes = secret.expose_secret().as_bytes();
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
+            generation,
         }
     }
 }
@@ -135,7 +143,7 @@ pub struct AccessTokens {
     audience: String,
     ttl: Duration,
     leeway: i64,
-    verified: Cache<Box<str>, Arc<AccessClaims>>,
+    verified: Cache<Box<str>, (u64, Arc<AccessClaims>)>,
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -160,7 +168,7 @@ impl AccessTokens {
         validation.validate_nbf = false;
         validation.leeway = 0;
         Self {
-            keys: RwLock::new(Arc::new(Keys::new(&config.jwt_secret))),
+            keys: RwLock::new(Arc::new(Keys::new(&config.jwt_secret, 0))),
             validation,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
@@ -190,11 +198,12 @@ impl AccessTokens {
 
     /// Replaces the signing key: every token signed with the old one stops verifying.
     pub fn rotate_secret(&self, secret: &SecretString) {
-        let keys = Arc::new(Keys::new(secret));
-        match self.keys.write() {
-            Ok(mut guard) => *guard = keys,
-            Err(poisoned) => *poisoned.into_inner() = keys,
-        }
+        let mut guard = match self.keys.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = Arc::new(Keys::new(secret, guard.generation + 1));
+        drop(guard);
         self.verified.clear();
     }
 
@@ -234,13 +243,24 @@ impl AccessTokens {
         token: &str,
         now_secs: i64,
     ) -> Result<(Arc<AccessClaims>, Verification), ApiError> {
-        if let Some(claims) = self.verified.get(token) {
+        self.verify_with(&self.keys(), token, now_secs)
+    }
+
+    /// [`Self::verify`] with the keys as they were read when the check began.
+    fn verify_with(
+        &self,
+        keys: &Keys,
+        token: &str,
+        now_secs: i64,
+    ) -> Result<(Arc<AccessClaims>, Verification), ApiError> {
+        if let Some((generation, claims)) = self.verified.get(token)
+            && generation == keys.generation
+        {
             self.check_times(&claims, now_secs)?;
             return Ok((claims, Verification::Cached));
         }
-        let data =
-            jsonwebtoken::decode::<AccessClaims>(token, &self.keys().decoding, &self.validation)
-                .map_err(|e| ApiError::InvalidToken(reason(&e)))?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &keys.decoding, &self.validation)
+            .map_err(|e| ApiError::InvalidToken(reason(&e)))?;
         let typ_ok = data.header.typ.as_deref().is_some_and(|t| {
             t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
                 || t.eq_ignore_ascii_case("application/at+jwt")
@@ -250,7 +270,8 @@ impl AccessTokens {
         }
         let claims = Arc::new(data.claims);
         self.check_times(&claims, now_secs)?;
-        self.verified.insert(token.into(), Arc::clone(&claims));
+        self.verified
+            .insert(token.into(), (keys.generation, Arc::clone(&claims)));
         Ok((claims, Verification::Checked))
     }
 
@@ -285,12 +306,12 @@ fn reason(err: &jsonwebtoken::errors::Error) -> &'static str {
     }
 }
 
-/// Checks the bearer token of a request at `now_ms`; with `strict`, also asks the store that
-/// its login (refresh-token family) is still alive.
+/// Checks the bearer token of a request at `now_ms`; with strict checking on (for this user),
+/// also asks the store that its login (refresh-token family) is still alive.
 pub async fn authenticate(
     access: &AccessTokens,
     refresh: &RefreshTokens,
-    strict: bool,
+    settings: &Settings,
     now_ms: Millis,
     token: &str,
     timing: &ServerTiming,
@@ -300,6 +321,7 @@ pub async fn authenticate(
         .sub
         .parse::<i64>()
         .map_err(|_| ApiError::InvalidToken("its subject is not a user id"))?;
+    let strict = settings.for_user(Some(user_id)).strict_token_check;
     if strict {
         let alive = timing
             .measure(
@@ -323,4 +345,62 @@ pub async fn authenticate(
         strict,
         verification,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, generate_secret};
+
+    fn tokens() -> AccessTokens {
+        let env: std::collections::HashMap<String, String> = [
+            ("JWT_SECRET", generate_secret()),
+            ("REFRESH_TOKEN_SECRET", generate_secret()),
+            ("SECRETS_FILE", "/nonexistent/never-written".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        AccessTokens::new(&Config::from_source(&env).unwrap().token)
+    }
+
+    fn user() -> AuthUser {
+        AuthUser {
+            id: 1,
+            username: "alice".into(),
+        }
+    }
+
+    #[test]
+    fn a_check_that_straddles_a_key_rotation_leaves_nothing_trusted_in_the_cache() {
+        let tokens = tokens();
+        let (token, claims) = tokens
+            .issue(&user(), "family", 1_000, None, "read")
+            .unwrap();
+        // A check begins with the old key...
+        let old_keys = tokens.keys();
+        // ...the key is rotated meanwhile (every old token must stop verifying)...
+        tokens.rotate_secret(&SecretString::from(generate_secret()));
+        // ...and the check finishes with the old key, caching its result.
+        assert!(tokens.verify_with(&old_keys, &token, claims.iat).is_ok());
+        // The next request must not be served from that cache entry.
+        assert!(tokens.verify(&token, claims.iat).is_err());
+    }
+
+    #[test]
+    fn a_token_seen_before_is_served_from_the_cache_with_its_times_still_checked() {
+        let tokens = tokens();
+        let (token, claims) = tokens
+            .issue(&user(), "family", 1_000, None, "read")
+            .unwrap();
+        assert_eq!(
+            tokens.verify(&token, 1_000).unwrap().1,
+            Verification::Checked
+        );
+        assert_eq!(
+            tokens.verify(&token, 1_001).unwrap().1,
+            Verification::Cached
+        );
+        assert!(tokens.verify(&token, claims.exp + 10).is_err());
+    }
 }

@@ -189,7 +189,7 @@ where
                 let auth = bearer::authenticate(
                     &state.access_tokens,
                     &state.refresh_tokens,
-                    state.settings.strict_token_check(),
+                    &state.settings,
                     state.clock.now_ms(),
                     token,
                     &timing,

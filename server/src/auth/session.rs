@@ -30,7 +30,7 @@ use crate::{
     config::SessionConfig,
     devices::Devices,
     error::ApiError,
-    store::{AuditKind, AuthMode, SessionEntry},
+    store::{AuditKind, AuthMode, PENDING_SESSION, SessionEntry},
     timing::ServerTiming,
 };
 
@@ -93,6 +93,17 @@ impl From<Stored> for SessionData {
             idle_ms: idle,
         }
     }
+}
+
+/// The user a request's session belongs to, if it has a live login (the CSRF layer asks, for
+/// the lab's per-user switches).
+pub async fn user_of(session: &Session) -> Option<i64> {
+    session
+        .get::<SessionData>(KEY)
+        .await
+        .ok()
+        .flatten()
+        .map(|d| d.user_id)
 }
 
 /// The login stored in a session, if any. A record this version cannot read (written by an
@@ -303,18 +314,15 @@ impl Sessions {
             idle_ms: (lifetimes.idle != self.config.idle_timeout).then(|| ms(lifetimes.idle)),
         };
         let expires_at = idle_expiry(&data, ms(lifetimes.idle));
-        session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));
-        session.insert(KEY, &data).await?;
-        // Save now (not at the end of the request) so the new id exists for the index.
-        session.save().await?;
-        let session_id = session
-            .id()
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("saved session has no id")))?;
-        self.devices
-            .index()
+        // The index entry comes first, marked pending: from now on "log out everywhere" and
+        // the single-session policy see this login, even before its session exists. Had the
+        // session been saved first, a revocation in between would miss it, and a failed
+        // insert would leave a live session no one can list or end.
+        let index = self.devices.index();
+        index
             .add_session(&SessionEntry {
                 device_id: data.device_id.clone(),
-                session_id: session_id.to_string(),
+                session_id: format!("{PENDING_SESSION}{}", data.device_id),
                 user_id: data.user_id,
                 created_at: data.created_at,
                 last_seen_at: data.last_seen_at,
@@ -323,6 +331,26 @@ impl Sessions {
                 client: client.meta(),
             })
             .await?;
+        session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));
+        session.insert(KEY, &data).await?;
+        // Save now (not at the end of the request) so the new id exists for the index.
+        if let Err(err) = session.save().await {
+            let _ = index.remove_session(&data.device_id).await;
+            return Err(err.into());
+        }
+        let session_id = session
+            .id()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("saved session has no id")))?;
+        if !index
+            .attach_session(&data.device_id, &session_id.to_string())
+            .await?
+        {
+            // Revoked while it was being created: it never becomes a login.
+            session.flush().await?;
+            return Err(ApiError::InvalidSession(
+                "it was ended by another device while logging in",
+            ));
+        }
         self.audit
             .login_succeeded(now, user.id, AuthMode::Session, &data.device_id)
             .await;

@@ -31,8 +31,20 @@ use crate::{
     store::{AuditKind, AuthMode, RevokeReason},
 };
 
-/// The refresh cookie's name (hardened policy).
+/// The refresh cookie's name (hardened policy) over plain http (local development).
 pub const REFRESH_COOKIE: &str = "authlab_refresh";
+/// Its name when it is `Secure`: the `__Secure-` prefix makes browsers refuse it unless it
+/// came over https with `Secure`, so a network attacker cannot plant one over http.
+pub const SECURE_REFRESH_COOKIE: &str = "__Secure-authlab_refresh";
+
+/// The refresh cookie's name for a server whose cookies are (or are not) `Secure`.
+pub fn refresh_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_REFRESH_COOKIE
+    } else {
+        REFRESH_COOKIE
+    }
+}
 /// The refresh cookie's path: the token endpoints, JSON API and server functions alike.
 pub const REFRESH_COOKIE_PATH: &str = "/api/token";
 
@@ -137,12 +149,14 @@ impl Tokens {
         cookies: Option<&Cookies>,
         body: RefreshRequest,
     ) -> Result<TokenPair, ApiError> {
-        let (token, delivery) = presented(cookies, body)?;
+        let (token, delivery) = self.presented(cookies, body)?;
         let now = self.clock.now_ms();
         let issued = match self.refresh.rotate(token.expose_secret(), now).await {
             Ok(issued) => issued,
             Err(err) => {
-                if delivery == RefreshDelivery::Cookie {
+                // Only a refused token is worth forgetting. A busy or failing server (503,
+                // 500) says nothing about the token: the browser keeps it and tries again.
+                if delivery == RefreshDelivery::Cookie && matches!(err, ApiError::InvalidGrant(_)) {
                     self.clear_cookie(cookies);
                 }
                 return Err(err);
@@ -179,7 +193,7 @@ impl Tokens {
         cookies: Option<&Cookies>,
         body: RefreshRequest,
     ) -> Result<(), ApiError> {
-        let (token, delivery) = presented(cookies, body)?;
+        let (token, delivery) = self.presented(cookies, body)?;
         if delivery == RefreshDelivery::Cookie {
             self.clear_cookie(cookies);
         }
@@ -239,7 +253,7 @@ impl Tokens {
     }
 
     fn refresh_cookie(&self, value: String, max_age_secs: i64) -> Cookie<'static> {
-        Cookie::build((REFRESH_COOKIE, value))
+        Cookie::build((refresh_cookie_name(self.cookie_secure), value))
             .http_only(true)
             .same_site(SameSite::Strict)
             .secure(self.cookie_secure)
@@ -253,24 +267,26 @@ impl Tokens {
             cookies.add(self.refresh_cookie(String::new(), 0));
         }
     }
-}
 
-fn presented(
-    cookies: Option<&Cookies>,
-    body: RefreshRequest,
-) -> Result<(SecretString, RefreshDelivery), ApiError> {
-    if let Some(token) = body.refresh_token.filter(|t| !t.is_empty()) {
-        return Ok((SecretString::from(token), RefreshDelivery::Body));
+    /// The refresh token from the body or, failing that, the refresh cookie.
+    fn presented(
+        &self,
+        cookies: Option<&Cookies>,
+        body: RefreshRequest,
+    ) -> Result<(SecretString, RefreshDelivery), ApiError> {
+        if let Some(token) = body.refresh_token.filter(|t| !t.is_empty()) {
+            return Ok((SecretString::from(token), RefreshDelivery::Body));
+        }
+        cookies
+            .and_then(|c| c.get(refresh_cookie_name(self.cookie_secure)))
+            .map(|c| {
+                (
+                    SecretString::from(c.value().to_owned()),
+                    RefreshDelivery::Cookie,
+                )
+            })
+            .ok_or(ApiError::InvalidGrant(
+                "no refresh token was sent (in the body or the refresh cookie)",
+            ))
     }
-    cookies
-        .and_then(|c| c.get(REFRESH_COOKIE))
-        .map(|c| {
-            (
-                SecretString::from(c.value().to_owned()),
-                RefreshDelivery::Cookie,
-            )
-        })
-        .ok_or(ApiError::InvalidGrant(
-            "no refresh token was sent (in the body or the refresh cookie)",
-        ))
 }

@@ -22,7 +22,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::{Answer, LabClient};
-use crate::{auth::bearer::ACCESS_TOKEN_TYPE, error::ApiError, state::AppState, store::Footprint};
+use crate::{
+    auth::bearer::ACCESS_TOKEN_TYPE, error::ApiError, settings::Switches, state::AppState,
+    store::Footprint,
+};
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -37,7 +40,6 @@ pub async fn run(state: &AppState, id: &str) -> Result<Report> {
         )));
     }
     let _one_at_a_time = state.lab.run_lock.lock().await;
-    let saved = super::settings(state);
     let mut run = Run::new(state)?;
     let outcome = match id {
         "no-credential" => no_credential(&mut run).await,
@@ -55,11 +57,10 @@ pub async fn run(state: &AppState, id: &str) -> Result<Report> {
         "leaked-secret" => leaked_secret(&mut run).await,
         _ => Err(ApiError::NotFound),
     };
-    state
-        .settings
-        .set_strict_token_check(saved.strict_token_check);
-    state.settings.set_csrf_protection(saved.csrf_protection);
-    state.settings.set_single_session(saved.single_session);
+    // Whatever happened, the run's overrides end with it (they would expire by themselves).
+    for user in &run.accounts {
+        state.settings.clear_for(*user);
+    }
     let verdict = outcome?;
     tracing::info!(experiment = id, outcome = ?verdict.outcome, "lab experiment finished");
     Ok(Report {
@@ -79,6 +80,8 @@ struct Run<'a> {
     started: Instant,
     steps: Vec<Step>,
     charts: Vec<Chart>,
+    /// The throwaway users this run made (their switch overrides end with the run).
+    accounts: Vec<i64>,
 }
 
 fn fact(key: &str, label: &str, value: impl ToString) -> Fact {
@@ -164,7 +167,17 @@ impl<'a> Run<'a> {
             started: Instant::now(),
             steps: Vec::new(),
             charts: Vec::new(),
+            accounts: Vec::new(),
         })
+    }
+
+    /// Changes the lab switches for one of this run's users (nobody else), until the run ends.
+    fn switch(&self, user: i64, change: impl FnOnce(&mut Switches)) {
+        let mut switches = self.state.settings.for_user(Some(user));
+        change(&mut switches);
+        self.state
+            .settings
+            .set_for(user, switches, crate::settings::OVERRIDE_LIFETIME);
     }
 
     fn elapsed_ms(&self) -> f64 {
@@ -211,6 +224,7 @@ impl<'a> Run<'a> {
                 res.status()
             ))
         })?;
+        self.accounts.push(id);
         Ok(Account { id, ..account })
     }
 
@@ -545,7 +559,7 @@ async fn stolen_token(run: &mut Run<'_>) -> Result<Verdict> {
         ],
     };
 
-    run.state.settings.set_strict_token_check(true);
+    run.switch(account.id, |s| s.strict_token_check = true);
     let victim2 = run.app("victim (strict)");
     let (login2, refresh2) = run
         .token_login(&victim2, &account, json!({ "access_ttl_secs": TTL }))
@@ -562,7 +576,7 @@ async fn stolen_token(run: &mut Run<'_>) -> Result<Verdict> {
         .await?;
     let after2 = thief2.get("/api/me").await?;
     let after2_at = run.elapsed_ms();
-    run.state.settings.set_strict_token_check(false);
+    run.switch(account.id, |s| s.strict_token_check = false);
     run.step(
         "The same with strict checking on: every bearer request looks its login up in the store.",
         ex(&[&login2, &before2, &logout2, &after2]),
@@ -1123,8 +1137,8 @@ async fn sliding_session(run: &mut Run<'_>) -> Result<Verdict> {
 }
 
 async fn single_session(run: &mut Run<'_>) -> Result<Verdict> {
-    run.state.settings.set_single_session(true);
     let account = run.account().await?;
+    run.switch(account.id, |s| s.single_session = true);
     let laptop = run.browser("laptop (session)");
     let l1 = run.session_login(&laptop, &account).await?;
     let phone = run.app("phone app (token)");
@@ -1155,7 +1169,7 @@ async fn single_session(run: &mut Run<'_>) -> Result<Verdict> {
             fact("devices", "Devices listed", listed),
         ],
     );
-    run.state.settings.set_single_session(false);
+    run.switch(account.id, |s| s.single_session = false);
     Ok(
         if laptop_after.status() == 401 && refresh.status() == 401 && listed == 1 {
             Verdict {
@@ -1200,9 +1214,9 @@ async fn opaque_token(run: &mut Run<'_>) -> Result<Verdict> {
     let (session_t, session_last) = sample(&session, CALLS).await?;
     let (jwt_t, jwt_last) = sample(&bearer, CALLS).await?;
     let (opaque_t, opaque_last) = sample(&opaque, CALLS).await?;
-    run.state.settings.set_strict_token_check(true);
+    run.switch(account.id, |s| s.strict_token_check = true);
     let (strict_t, strict_last) = sample(&bearer, CALLS).await?;
-    run.state.settings.set_strict_token_check(false);
+    run.switch(account.id, |s| s.strict_token_check = false);
     let medians = [
         ("Session (from the cache)", median(session_t), "session"),
         ("JWT (verified once, then cached)", median(jwt_t), "bearer"),

@@ -30,6 +30,7 @@ use crate::{
     auth::{Authentication, session::Lifetimes},
     client::ClientInfo,
     error::ApiError,
+    settings::{OVERRIDE_LIFETIME, Switches},
     state::AppState,
     store::{AuthMode, sessions::SessionBackendKind},
 };
@@ -69,6 +70,14 @@ impl LabState {
         let _ = self.attacker_port.set(port);
     }
 
+    /// The attacker origin under both of this machine's names (what the lab window frames),
+    /// once it is bound.
+    pub fn attacker_origins(&self) -> Option<String> {
+        self.attacker_port
+            .get()
+            .map(|port| format!("http://127.0.0.1:{port} http://localhost:{port}"))
+    }
+
     /// Remembers a refused cross-site request.
     pub fn record_csrf(&self, event: CsrfEvent) {
         if let Ok(mut events) = self.csrf_events.lock() {
@@ -93,6 +102,20 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/lab/session-login", post(session_login))
         .route("/api/lab/token-login", post(token_login))
+}
+
+/// Middleware: the browser lab window (`/lab-window`) exists only where the lab does; with the
+/// lab off (production) it is 404 like any unknown page.
+pub async fn gate(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !state.config.lab_switches && req.uri().path().trim_end_matches('/') == "/lab-window" {
+        return ApiError::NotFound.into_response();
+    }
+    next.run(req).await
 }
 
 /// Refuses unless the lab's switches are available on this server.
@@ -199,31 +222,43 @@ async fn token_login(
 }
 
 /// The switches as they are now.
-pub fn settings(state: &AppState) -> LabSettings {
+pub fn settings(state: &AppState, user: Option<i64>) -> LabSettings {
+    let switches = state.settings.for_user(user);
     LabSettings {
         available: state.config.lab_switches,
-        strict_token_check: state.settings.strict_token_check(),
-        csrf_protection: state.settings.csrf_protection(),
-        single_session: state.settings.single_session(),
+        strict_token_check: switches.strict_token_check,
+        csrf_protection: switches.csrf_protection,
+        single_session: switches.single_session,
         attacker_port: state.lab.attacker_port.get().copied().unwrap_or(0),
     }
 }
 
-/// Changes the switches (lab only).
-pub fn set_settings(state: &AppState, wanted: LabSettings) -> Result<LabSettings, ApiError> {
+/// Changes the switches for `user`'s own logins, for a limited time (lab only): see
+/// `settings.rs`. No one else is affected.
+pub fn set_settings(
+    state: &AppState,
+    user: i64,
+    wanted: LabSettings,
+) -> Result<LabSettings, ApiError> {
     require_switches(state)?;
-    state
-        .settings
-        .set_strict_token_check(wanted.strict_token_check);
-    state.settings.set_csrf_protection(wanted.csrf_protection);
-    state.settings.set_single_session(wanted.single_session);
-    tracing::warn!(
+    let switches = Switches {
+        strict_token_check: wanted.strict_token_check,
+        csrf_protection: wanted.csrf_protection,
+        single_session: wanted.single_session,
+    };
+    if switches == state.settings.base() {
+        state.settings.clear_for(user);
+    } else {
+        state.settings.set_for(user, switches, OVERRIDE_LIFETIME);
+    }
+    tracing::info!(
+        user_id = user,
         strict = wanted.strict_token_check,
         csrf = wanted.csrf_protection,
         single_session = wanted.single_session,
-        "lab switches changed"
+        "lab switches changed for one user"
     );
-    Ok(settings(state))
+    Ok(settings(state, Some(user)))
 }
 
 /// Replaces the JWT signing key with a new random one (lab only): every access token issued
@@ -312,7 +347,7 @@ pub async fn verify_token(state: &AppState, token: &str) -> TokenCheck {
     let checked = crate::auth::bearer::authenticate(
         &state.access_tokens,
         &state.refresh_tokens,
-        state.settings.strict_token_check(),
+        &state.settings,
         state.clock.now_ms(),
         token.trim(),
         &timing,

@@ -13,6 +13,7 @@
 //! moves session records to Redis, otherwise they live in the database. Whatever the backend,
 //! the behaviour is the same: the API suite runs against each combination.
 
+pub mod counters;
 pub mod model;
 pub mod redis;
 pub mod sessions;
@@ -83,6 +84,9 @@ pub trait UserStore: Send + Sync {
 pub trait SessionIndex: Send + Sync {
     /// Adds a session's entry.
     async fn add_session(&self, entry: &SessionEntry) -> Result<()>;
+    /// Sets the session-store id of an entry added before its session was saved. False if the
+    /// entry is gone (the login was revoked meanwhile).
+    async fn attach_session(&self, device_id: &str, session_id: &str) -> Result<bool>;
     /// Records activity: new last-seen time and idle expiry.
     async fn touch_session(&self, device_id: &str, now: Millis, expires_at: Millis) -> Result<()>;
     /// Removes an entry; true if it existed.
@@ -91,7 +95,8 @@ pub trait SessionIndex: Send + Sync {
     async fn session_id_of(&self, user_id: i64, device_id: &str) -> Result<Option<String>>;
     /// Every entry of a user, live or not: `(device id, session id)`.
     async fn sessions_of(&self, user_id: i64) -> Result<Vec<(String, String)>>;
-    /// A user's entries that have not expired by `now`, newest first.
+    /// A user's entries that have not expired by `now`, newest first (not those whose session
+    /// is still being saved).
     async fn live_sessions(&self, user_id: i64, now: Millis) -> Result<Vec<SessionEntry>>;
 }
 
@@ -164,6 +169,9 @@ pub trait AuditLog: Send + Sync {
 pub trait Housekeeping: Send + Sync {
     /// Deletes expired index entries and dead families (revoked ones after `keep_revoked`).
     async fn sweep(&self, now: Millis, keep_revoked: Millis) -> Result<Swept>;
+    /// Deletes what is only kept for a while: old audit events, notes past the newest few per
+    /// user and, when asked, the lab's throwaway users.
+    async fn retain(&self, policy: &Retention) -> Result<Retained>;
 }
 
 /// Counting what is stored, for the lab and the tests.
@@ -198,6 +206,10 @@ pub struct Store {
     db: Arc<dyn Database>,
     /// Session records (tower-sessions), wherever `SESSION_STORE_URL` put them.
     pub sessions: sessions::SessionRecords,
+    /// Throttle counters: in memory, or in Redis when `REDIS_URL` is set.
+    pub counters: Arc<dyn counters::Counters>,
+    /// The shared Redis, when there is one (several servers).
+    pub shared: Option<redis::RedisPool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -205,6 +217,7 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("database", &self.db.kind())
             .field("sessions", &self.sessions.kind())
+            .field("shared_redis", &self.shared.is_some())
             .finish()
     }
 }
@@ -216,6 +229,9 @@ pub struct StoreConfig {
     pub database_url: String,
     /// `SESSION_STORE_URL`: `redis://…`, or `None` to keep sessions in the database.
     pub session_store_url: Option<String>,
+    /// `REDIS_URL` (default: `SESSION_STORE_URL` when that is Redis): where several servers
+    /// share what they must agree on — throttle counters, revocation broadcasts.
+    pub shared_url: Option<String>,
     /// `REDIS_KEY_PREFIX`: put before every Redis key (default `authlab:`).
     pub redis_prefix: String,
     /// `DATABASE_MAX_CONNECTIONS`: the pool's size.
@@ -250,7 +266,21 @@ impl Store {
                 sessions::SessionRecords::redis(redis, &config.redis_prefix)
             }
         };
-        Ok(Self { db, sessions })
+        let shared = match &config.shared_url {
+            None => None,
+            Some(url) => Some(redis::connect(url, "REDIS_URL").await?),
+        };
+        let counters = counters::counters(
+            shared
+                .clone()
+                .map(|pool| (pool, config.redis_prefix.as_str())),
+        );
+        Ok(Self {
+            db,
+            sessions,
+            counters,
+            shared,
+        })
     }
 
     /// Which database this is.

@@ -107,6 +107,10 @@ pub struct ClientMeta {
     pub ip: String,
 }
 
+/// The `session_id` of an index entry whose session is not saved yet. A login adds its entry
+/// first, so "log out everywhere" can never miss a session being created.
+pub const PENDING_SESSION: &str = "pending:";
+
 /// A cookie session in the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionEntry {
@@ -369,6 +373,31 @@ pub struct Swept {
     pub session_entries: u64,
     /// Dead token families (with their tokens).
     pub families: u64,
+}
+
+/// How long what only grows is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// Audit events older than this instant go.
+    pub events_before: Millis,
+    /// Each user keeps this many newest notes.
+    pub notes_per_user: i64,
+    /// Throwaway users (names starting with one of these prefixes) created before
+    /// `throwaway_before` go, with everything they own. Empty: none.
+    pub throwaway_prefixes: Vec<&'static str>,
+    /// See `throwaway_prefixes`.
+    pub throwaway_before: Millis,
+}
+
+/// What a retention pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retained {
+    /// Audit events.
+    pub events: u64,
+    /// Notes.
+    pub notes: u64,
+    /// Throwaway users.
+    pub users: u64,
 }
 
 /// Rows and bytes.

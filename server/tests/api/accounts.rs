@@ -163,7 +163,7 @@ async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
     }
 }
 
-async fn repeated_failures_lock_the_account_with_429_and_retry_after() {
+async fn repeated_failures_from_one_client_get_429_with_retry_after() {
     let app = spawn_app_with(Settings::default().with("LOGIN_MAX_FAILURES_PER_ACCOUNT", 3)).await;
     app.register("alice").await;
     let client = SessionClient::new(&app);
@@ -171,7 +171,7 @@ async fn repeated_failures_lock_the_account_with_429_and_retry_after() {
         let res = client.try_login("alice", "wrong password").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    // Even the right password is refused while locked: the lock is checked before hashing.
+    // Even the right password is refused from this client: the limit is checked before hashing.
     let locked = client.try_login("alice", PASSWORD).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = locked.headers()[header::RETRY_AFTER]
@@ -236,7 +236,7 @@ on_every_backend!(
     passwords_are_stored_as_argon2id_hashes_only,
     a_unicode_passphrase_logs_in_in_both_modes,
     unknown_users_and_wrong_passwords_get_the_same_answer,
-    repeated_failures_lock_the_account_with_429_and_retry_after,
+    repeated_failures_from_one_client_get_429_with_retry_after,
     a_forged_forwarded_for_does_not_escape_the_ip_limit,
     a_successful_login_clears_the_accounts_failures,
 );

@@ -82,9 +82,14 @@ tokio::task_local! {
 }
 
 impl Backend {
-    /// Runs a test with this backend (boxed: a whole test is a large future).
-    pub fn run(self, test: impl Future<Output = ()>) -> impl Future<Output = ()> {
-        BACKEND.scope(self, Box::pin(test))
+    /// Runs a test with this backend (boxed: a whole test is a large future). A test that
+    /// has not finished after [`TEST_TIME_LIMIT`] fails, naming the backend — a hang never
+    /// stalls the suite.
+    pub async fn run(self, test: impl Future<Output = ()>) {
+        let scoped = BACKEND.scope(self, Box::pin(test));
+        if tokio::time::timeout(TEST_TIME_LIMIT, scoped).await.is_err() {
+            panic!("the test did not finish within {TEST_TIME_LIMIT:?} on {self:?}");
+        }
     }
 
     /// The backend of the running test (SQLite outside `on_every_backend!`).
@@ -92,6 +97,9 @@ impl Backend {
         BACKEND.try_with(|b| *b).unwrap_or(Self::Sqlite)
     }
 }
+
+/// How long one test may run before it counts as hung.
+pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(90);
 
 /// The PostgreSQL server the tests use.
 pub fn postgres_url() -> String {
@@ -223,6 +231,11 @@ async fn spawn(settings: Settings, wall_clock: bool) -> TestApp {
 }
 
 impl TestApp {
+    /// The test's own directory (the SQLite file, the secrets file).
+    pub fn dir(&self) -> String {
+        self._dir.path()
+    }
+
     /// The full URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)

@@ -347,11 +347,13 @@ fn every_server_experiment_has_a_test_above() {
 
 async fn experiments_leave_the_switches_as_they_found_them() {
     let app = spawn_app().await;
-    let before = server::lab::settings(&app.state);
+    let before = server::lab::settings(&app.state, None);
     server::lab::experiments::run(&app.state, "single-session")
         .await
         .unwrap();
-    assert_eq!(server::lab::settings(&app.state), before);
+    assert_eq!(server::lab::settings(&app.state, None), before);
+    // The run's own overrides ended with it.
+    assert!(!app.state.settings.any_override());
 }
 
 on_every_backend!(

@@ -41,6 +41,7 @@ macro_rules! on_every_backend {
 mod accounts;
 mod bearer;
 mod csrf;
+mod hardening;
 mod helpers;
 mod lab;
 mod pages;

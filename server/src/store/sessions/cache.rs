@@ -200,6 +200,7 @@ mod tests {
         let store = Store::open(&StoreConfig {
             database_url: format!("sqlite://{}/t.db?mode=rwc", dir.display()),
             session_store_url: None,
+            shared_url: None,
             redis_prefix: "authlab:".into(),
             max_connections: 2,
         })

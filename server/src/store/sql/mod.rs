@@ -240,6 +240,15 @@ macro_rules! sql_backend {
                 Ok(())
             }
 
+            async fn attach_session(&self, device_id: &str, session_id: &str) -> Result<bool> {
+                let done = sqlx::query("update session_devices set session_id = $1 where id = $2")
+                    .bind(session_id)
+                    .bind(device_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn touch_session(&self, device: &str, now: Millis, expires: Millis) -> Result<()> {
                 sqlx::query(
                     "update session_devices set last_seen_at = $1, expires_at = $2 where id = $3",
@@ -284,7 +293,7 @@ macro_rules! sql_backend {
                     "select id, session_id, user_id, created_at, last_seen_at, expires_at,
                             absolute_expires_at, user_agent, ip
                        from session_devices
-                      where user_id = $1 and expires_at > $2
+                      where user_id = $1 and expires_at > $2 and session_id not like 'pending:%'
                       order by created_at desc",
                 )
                 .bind(user_id)
@@ -607,10 +616,16 @@ macro_rules! sql_backend {
         #[async_trait]
         impl Housekeeping for $db {
             async fn sweep(&self, now: Millis, keep_revoked: Millis) -> Result<Swept> {
-                let entries = sqlx::query("delete from session_devices where expires_at <= $1")
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+                // Expired entries, and entries of logins that never finished saving their
+                // session (a crash between the two steps) a minute on.
+                let entries = sqlx::query(
+                    "delete from session_devices
+                      where expires_at <= $1
+                         or (session_id like 'pending:%' and created_at <= $1 - 60000)",
+                )
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
                 let families = sqlx::query(sql::DELETE_DEAD_FAMILIES)
                     .bind(now)
                     .bind(keep_revoked)
@@ -619,6 +634,43 @@ macro_rules! sql_backend {
                 Ok(Swept {
                     session_entries: entries.rows_affected(),
                     families: families.rows_affected(),
+                })
+            }
+
+            async fn retain(&self, policy: &Retention) -> Result<Retained> {
+                let events = sqlx::query("delete from auth_events where at < $1")
+                    .bind(policy.events_before)
+                    .execute(&self.pool)
+                    .await?;
+                let notes = sqlx::query(
+                    "delete from notes where id in (
+                        select id from (
+                            select id, row_number() over
+                                     (partition by user_id order by id desc) as newest
+                              from notes
+                        ) ranked where newest > $1
+                     )",
+                )
+                .bind(policy.notes_per_user)
+                .execute(&self.pool)
+                .await?;
+                let mut users = 0;
+                for prefix in &policy.throwaway_prefixes {
+                    // Cascades to everything the user owns; their sessions' index entries go
+                    // too, so a leftover session record finds no login behind it.
+                    users += sqlx::query(
+                        "delete from users where username like $1 and created_at < $2",
+                    )
+                    .bind(format!("{prefix}%"))
+                    .bind(policy.throwaway_before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                }
+                Ok(Retained {
+                    events: events.rows_affected(),
+                    notes: notes.rows_affected(),
+                    users,
                 })
             }
         }

@@ -54,6 +54,14 @@ impl SqliteDb {
             .run(&pool)
             .await
             .context("DATABASE_URL: running the SQLite migrations")?;
+        // Only the server's own user may read the database (SQLite gives its -wal and -shm
+        // files the database file's mode).
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = file.clone().into_os_string();
+            path.push(suffix);
+            crate::config::owner_only(std::path::Path::new(&path))
+                .context("DATABASE_URL: restricting the database file")?;
+        }
         Ok(Self { pool })
     }
 
