@@ -4,6 +4,9 @@ import type { Options } from './tests/fixtures';
 /** The e2e server: its own port, a fresh database, 5-second access tokens (silent refresh). */
 const PORT = 3100;
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
+/** A second server configured as in production: no lab. */
+const NO_LAB_PORT = 3101;
+export const NO_LAB_URL = `http://127.0.0.1:${NO_LAB_PORT}`;
 
 export default defineConfig<Options>({
   testDir: './tests',
@@ -46,25 +49,43 @@ export default defineConfig<Options>({
       testIgnore: ['**/session/**', '**/lab/**'],
     },
   ],
-  webServer: {
-    // Built by `cargo leptos build`; started fresh (new database) for every run.
-    // The server's log goes to target/e2e/server.log; the global teardown fails the run if it
-    // shows a panic or an error (a 500 is logged as an error, with its cause).
-    command:
-      'rm -rf target/e2e && mkdir -p target/e2e && exec target/debug/server 2>target/e2e/server.log',
-    cwd: '..',
-    url: `${BASE_URL}/api/health`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
-      LEPTOS_SITE_ROOT: 'target/site',
-      DATABASE_URL: 'sqlite://target/e2e/authlab.db?mode=rwc',
-      SECRETS_FILE: 'target/e2e/secrets.env',
-      ACCESS_TOKEN_TTL_SECS: '5',
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      // Built by `cargo leptos build`; started fresh (new database) for every run.
+      // The server's log goes to target/e2e/server.log; the global teardown fails the run if it
+      // shows a panic or an error (a 500 is logged as an error, with its cause).
+      command:
+        'rm -rf target/e2e && mkdir -p target/e2e && exec target/debug/server 2>target/e2e/server.log',
+      cwd: '..',
+      url: `${BASE_URL}/api/health`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+        LEPTOS_SITE_ROOT: 'target/site',
+        DATABASE_URL: 'sqlite://target/e2e/authlab.db?mode=rwc',
+        SECRETS_FILE: 'target/e2e/secrets.env',
+        ACCESS_TOKEN_TTL_SECS: '5',
+        RUST_LOG: 'warn',
+      },
     },
-  },
+    {
+      command:
+        'rm -rf target/e2e-nolab && mkdir -p target/e2e-nolab && exec target/debug/server 2>target/e2e-nolab/server.log',
+      cwd: '..',
+      url: `${NO_LAB_URL}/api/health`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${NO_LAB_PORT}`,
+        LEPTOS_SITE_ROOT: 'target/site',
+        DATABASE_URL: 'sqlite://target/e2e-nolab/authlab.db?mode=rwc',
+        SECRETS_FILE: 'target/e2e-nolab/secrets.env',
+        LAB_SWITCHES: 'false',
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
 });

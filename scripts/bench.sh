@@ -9,7 +9,9 @@
 # Results go to bench/results/<date>.md and .json; the exit status is 1 if a target is missed.
 # Targets:
 #   session /api/me: SQLite >= 0.85 x health; PostgreSQL and Redis >= 0.5 x health with every
-#   request going to the store; bearer /api/me >= 0.9 x health on every backend.
+#   request going to the store; bearer /api/me >= 0.9 x health on every backend; a 32-client
+#   login storm reaches 0.85 x (cores / one hash's time) logins/s while GET /api/me keeps its
+#   p99 at or under 5 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
@@ -28,6 +30,6 @@ command -v wrk >/dev/null || {
 
 echo "==> building the release server"
 cargo build --release -p server --locked --quiet
-cargo build --release -p server --example refresh_load --locked --quiet
+cargo build --release -p server --example refresh_load --example hash_time --locked --quiet
 
 exec python3 scripts/bench.py

@@ -62,6 +62,13 @@ fi
 
 [ "$what" = build ] && exit 0
 
+# --- cargo-deny (licences, bans, sources), pinned ------------------------------------------
+CARGO_DENY_VERSION=0.20.2
+if [ "$(cargo deny --version 2>/dev/null || true)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    say "cargo: installing cargo-deny $CARGO_DENY_VERSION"
+    cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION"
+fi
+
 # --- Contract tests: schemathesis from PyPI into tools/venv -------------------------------
 if [ ! -x tools/venv/bin/schemathesis ] || [ tools/requirements.txt -nt tools/venv/bin/schemathesis ]; then
     say "pip: installing schemathesis into tools/venv"

@@ -41,6 +41,12 @@ export const test = base.extend<Options & Fixtures>({
     async ({ page }, use) => {
       const errors: string[] = [];
       watchConsole(page, errors);
+      // Anything the Content-Security-Policy blocks is an error of the test too.
+      await page.addInitScript(() =>
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`),
+        ),
+      );
       await use(errors);
       expect(errors, 'no console errors or hydration warnings').toEqual([]);
     },

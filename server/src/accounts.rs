@@ -126,7 +126,16 @@ impl Accounts {
             }
         };
         let now = self.clock.now_ms();
-        let found = self.users.user_by_name(creds.username.trim()).await?;
+        // Usernames are ASCII (registration allows nothing else), so a name that is not names
+        // no one. It must not reach the database's case folding either: PostgreSQL folds some
+        // non-ASCII letters onto ASCII ones ('İ' to 'i'), which would let one account be
+        // spelled many ways, each with its own throttle count.
+        let name = creds.username.trim();
+        let found = if name.is_ascii() {
+            self.users.user_by_name(name).await?
+        } else {
+            None
+        };
         let (user, phc) = match found {
             Some(found) => (Some(found.user), Some(found.password_hash)),
             None => (None, None),

@@ -238,20 +238,27 @@ impl Devices {
         Ok(count)
     }
 
-    /// Deletes a session's record and index entry. When it is the caller's own session, the
-    /// request's handle is flushed too, so the end of this request cannot write it back and
+    /// Deletes a session's index entry, then its record. When it is the caller's own session,
+    /// the request's handle is flushed too, so the end of this request cannot write it back and
     /// the response clears the cookie.
+    ///
+    /// The entry goes first, in one statement that returns the session it pointed to *then*:
+    /// a login still saving its session (entry pending) finds its entry gone and gives up, and
+    /// one that attached in the meantime has its real record deleted here.
     pub async fn end_session(
         &self,
         caller: Option<&Authentication>,
         device_id: &str,
         session_id: &str,
     ) -> Result<(), ApiError> {
+        let stored = self.index.remove_session(device_id).await?;
+        let session_id = stored.as_deref().unwrap_or(session_id);
         match caller {
             Some(Authentication::Session(own)) if own.data.device_id == device_id => {
                 own.session.flush().await?;
             }
             _ => {
+                // A pending entry's session was never attached: nothing to delete.
                 if let Ok(id) = Id::from_str(session_id) {
                     self.sessions
                         .delete(&id)
@@ -260,7 +267,6 @@ impl Devices {
                 }
             }
         }
-        self.index.remove_session(device_id).await?;
         Ok(())
     }
 }

@@ -10,7 +10,9 @@
 //!   window (the CSRF experiment needs it).
 //! * `Cache-Control: no-store` (HTML): a page can show who is logged in; no shared cache may
 //!   keep it.
-//! * `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` on everything.
+//! * `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin` on everything: no
+//!   URL leaks to another site, and the no-JavaScript form posts still get the `Referer` they
+//!   return to.
 
 use axum::{
     extract::{Request, State},
@@ -58,7 +60,7 @@ pub async fn secure(State(state): State<AppState>, mut req: Request, next: Next)
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     let html = headers
         .get(header::CONTENT_TYPE)

@@ -12,6 +12,7 @@ pub mod config;
 pub mod csrf;
 pub mod devices;
 pub mod error;
+pub mod fuzzing;
 pub mod headers;
 pub mod hosts;
 pub mod inspect;

@@ -77,8 +77,9 @@ struct Pool {
 
 impl Drop for PasswordHasher {
     fn drop(&mut self) {
-        // The last handle gone: let the threads finish what is queued and stop.
-        if Arc::strong_count(&self.pool) == 1
+        // The last handle gone: let the threads finish what is queued and stop. (The threads
+        // hold the pool too, so handles are counted on their own.)
+        if Arc::strong_count(&self.handles) == 1
             && let Ok(mut q) = self.pool.queues.lock()
         {
             q.closed = true;
@@ -91,6 +92,8 @@ impl Drop for PasswordHasher {
 #[derive(Clone)]
 pub struct PasswordHasher {
     pool: Arc<Pool>,
+    /// One count per handle (clone) of this hasher.
+    handles: Arc<()>,
     /// A real hash of a random password: verified against when the user does not exist, so an
     /// unknown username costs the same time as a wrong password.
     dummy_hash: Arc<str>,
@@ -171,7 +174,11 @@ impl PasswordHasher {
         }
         let dummy = SecretString::from(crate::config::generate_secret());
         let dummy_hash = hash_now(&dummy)?.into();
-        Ok(Self { pool, dummy_hash })
+        Ok(Self {
+            pool,
+            handles: Arc::new(()),
+            dummy_hash,
+        })
     }
 
     /// Runs `work` on a hashing thread, keeping the caller's tracing span.

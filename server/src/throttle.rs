@@ -287,10 +287,11 @@ mod tests {
         for _ in 0..5 {
             t.login_attempt("alice", ip("192.0.2.1")).await.unwrap();
         }
-        // The sixth is refused by the burst tier (and still counted by the long one).
+        // The sixth is refused by the burst tier (and, refused, counts nowhere).
         assert!(t.login_attempt("alice", ip("192.0.2.1")).await.is_err());
         clock.advance(Duration::from_secs(61));
-        // A new burst window, but the long tier (6 per 15 min) is spent.
+        // A new burst window, but the long tier (6 per 15 min) has one attempt left.
+        assert!(t.login_attempt("alice", ip("192.0.2.1")).await.is_ok());
         assert!(t.login_attempt("alice", ip("192.0.2.1")).await.is_err());
     }
 

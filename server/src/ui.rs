@@ -190,8 +190,13 @@ impl AuthPort for UiPort {
     }
 
     async fn lab_settings(&self, req: &Parts) -> Result<LabSettings, AppError> {
-        // As they apply to the caller; anonymous callers see the server's own values.
-        let user = self.auth(req).await.ok().map(|a| a.user().id);
+        // As they apply to the caller; anonymous callers see the server's own values. (Not
+        // `self.auth`: its error would set the response's status to 401.)
+        let mut parts = req.clone();
+        let user = Authentication::from_request_parts(&mut parts, &self.0)
+            .await
+            .ok()
+            .map(|a| a.user().id);
         Ok(lab::settings(&self.0, user))
     }
 

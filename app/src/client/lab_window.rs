@@ -455,6 +455,24 @@ const INJECTED: &str = r#"<script>
 })();
 </script>"#;
 
+/// `script` with the nonce of this page's own scripts, so the page's Content-Security-Policy
+/// (which a `srcdoc` frame inherits) lets it run.
+fn signed_with_page_nonce(script: &str) -> Result<String, AppError> {
+    let nonce = window()?
+        .document()
+        .and_then(|d| d.query_selector("script[nonce]").ok().flatten())
+        .and_then(|el| Reflect::get(&el, &JsValue::from_str("nonce")).ok())
+        .and_then(|n| n.as_string())
+        .filter(|n| {
+            n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c))
+        })
+        .ok_or_else(|| {
+            AppError::new(0, "no_nonce", "This page has no script nonce to sign with.")
+        })?;
+    Ok(script.replacen("<script>", &format!("<script nonce=\"{nonce}\">"), 1))
+}
+
 /// What the injected script reported.
 #[derive(Debug, Default, serde::Deserialize)]
 struct Found {
@@ -520,6 +538,13 @@ pub async fn run_xss(log: impl Fn(String)) -> Result<Report, AppError> {
     ];
     let mut steps = Vec::new();
     let mut kept_access = Vec::new();
+    log(
+        "This page's Content-Security-Policy refuses inline scripts it did not sign. The lab \
+         signs the injected one with the page's nonce, to show what a script that got past the \
+         policy (a gap in it, an injection into a trusted script) could take."
+            .into(),
+    );
+    let injected = signed_with_page_nonce(INJECTED)?;
     for (key, policy) in scenarios {
         log(format!(
             "Scenario {key}: logging in and injecting the script…"
@@ -541,7 +566,7 @@ pub async fn run_xss(log: impl Fn(String)) -> Result<Report, AppError> {
         let report = MessageWaiter::listen("xss-report", None)?;
         let frame = iframe(
             None,
-            Some(INJECTED),
+            Some(&injected),
             Some("allow-scripts allow-same-origin"),
         )?;
         ready.wait(10_000).await;

@@ -136,6 +136,15 @@ enum Credential<'a> {
     None,
 }
 
+/// The bearer token of a request's `Authorization` header, if it has one; an error for a
+/// header that is not `Bearer <token>` or `Token <token>` (exposed for the fuzz targets).
+pub fn bearer_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    Ok(match credential(parts)? {
+        Credential::Bearer(token) => Some(token),
+        _ => None,
+    })
+}
+
 fn credential(parts: &Parts) -> Result<Credential<'_>, ApiError> {
     const MALFORMED: &str = "the Authorization header is not `Bearer <token>`";
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {

@@ -60,6 +60,12 @@ pub struct SessionData {
     pub idle_ms: Option<Millis>,
 }
 
+/// Decodes a stored login as a session load does (for the fuzz targets): anything that is
+/// not a login is `None`, never a panic.
+pub fn decode_record(data: &[u8]) -> Option<SessionData> {
+    serde_json::from_slice(data).ok()
+}
+
 /// [`SessionData`] as stored: `[user_id, username, device_id, created_at, last_seen_at,
 /// absolute_expires_at, idle_ms]`.
 #[derive(Serialize, Deserialize)]
@@ -338,18 +344,30 @@ impl Sessions {
             let _ = index.remove_session(&data.device_id).await;
             return Err(err.into());
         }
-        let session_id = session
-            .id()
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("saved session has no id")))?;
-        if !index
-            .attach_session(&data.device_id, &session_id.to_string())
-            .await?
-        {
-            // Revoked while it was being created: it never becomes a login.
-            session.flush().await?;
-            return Err(ApiError::InvalidSession(
-                "it was ended by another device while logging in",
-            ));
+        let attached = match session.id() {
+            Some(id) => index
+                .attach_session(&data.device_id, &id.to_string())
+                .await
+                .map_err(ApiError::from),
+            None => Err(ApiError::Internal(anyhow::anyhow!(
+                "saved session has no id"
+            ))),
+        };
+        match attached {
+            Ok(true) => {}
+            Ok(false) => {
+                // Revoked while it was being created: it never becomes a login.
+                session.flush().await?;
+                return Err(ApiError::InvalidSession(
+                    "it was ended by another device while logging in",
+                ));
+            }
+            Err(err) => {
+                // Neither half may outlive the other: no live session without its entry.
+                let _ = session.flush().await;
+                let _ = index.remove_session(&data.device_id).await;
+                return Err(err);
+            }
         }
         self.audit
             .login_succeeded(now, user.id, AuthMode::Session, &data.device_id)

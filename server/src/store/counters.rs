@@ -46,9 +46,25 @@ pub trait Counters: Send + Sync {
 struct Window {
     start: Millis,
     count: u32,
-    /// The longest window this key is counted in (to know when it can be dropped).
+    /// The window's length (to know when it can be dropped).
     span: Millis,
+    /// The key's limit (a key at its limit is never evicted to make room).
+    max: u32,
 }
+
+impl Window {
+    fn fresh(now: Millis, limit: Limit) -> Self {
+        Self {
+            start: now,
+            count: 0,
+            span: limit.window_ms,
+            max: limit.max,
+        }
+    }
+}
+
+/// When the map is full of keys at their limit, a new attempt waits this long.
+const FULL_WAIT_MS: Millis = 60_000;
 
 /// Most keys kept in memory. Each is 16 bytes plus a small window: about 5 MB in all.
 const MAX_KEYS: usize = 100_000;
@@ -81,39 +97,48 @@ impl Counters for MemoryCounters {
             .0
             .lock()
             .map_err(|_| StoreError::Backend(anyhow::anyhow!("throttle counters poisoned")))?;
-        if map.len() + keys.len() > MAX_KEYS {
-            map.retain(|_, w| now < w.start + w.span);
-        }
-        if map.len() + keys.len() > MAX_KEYS {
-            // Still full: forget the windows that end soonest rather than grow without bound.
-            let mut ends: Vec<(Millis, CounterKey)> =
-                map.iter().map(|(k, w)| (w.start + w.span, *k)).collect();
-            ends.sort_unstable();
-            for (_, key) in ends.iter().take(MAX_KEYS / 10) {
-                map.remove(key);
-            }
-        }
+        // A key already at its limit refuses the attempt, and then nothing is counted or
+        // created: a refused client cannot fill the map.
         let mut wait: Option<Millis> = None;
         for (key, limit) in keys {
-            let w = map.entry(*key).or_insert(Window {
-                start: now,
-                count: 0,
-                span: limit.window_ms,
-            });
-            if now >= w.start + limit.window_ms {
-                *w = Window {
-                    start: now,
-                    count: 0,
-                    span: limit.window_ms,
-                };
-            }
-            w.count = w.count.saturating_add(1);
-            if w.count > limit.max {
+            if let Some(w) = map.get(key)
+                && now < w.start + limit.window_ms
+                && w.count >= limit.max
+            {
                 let left = w.start + limit.window_ms - now;
                 wait = Some(wait.map_or(left, |w| w.max(left)));
             }
         }
-        Ok(wait)
+        if wait.is_some() {
+            return Ok(wait);
+        }
+        if map.len() + keys.len() > MAX_KEYS {
+            map.retain(|_, w| now < w.start + w.span);
+        }
+        if map.len() + keys.len() > MAX_KEYS {
+            // Still full: forget the least-used keys, never one at its limit (that would hand
+            // its owner a fresh allowance). If every key is at its limit, refuse.
+            let mut spare: Vec<(u32, CounterKey)> = map
+                .iter()
+                .filter(|(_, w)| w.count < w.max)
+                .map(|(k, w)| (w.count, *k))
+                .collect();
+            spare.sort_unstable();
+            for (_, key) in spare.iter().take(MAX_KEYS / 10) {
+                map.remove(key);
+            }
+            if map.len() + keys.len() > MAX_KEYS {
+                return Ok(Some(FULL_WAIT_MS));
+            }
+        }
+        for (key, limit) in keys {
+            let w = map.entry(*key).or_insert(Window::fresh(now, *limit));
+            if now >= w.start + limit.window_ms {
+                *w = Window::fresh(now, *limit);
+            }
+            w.count = w.count.saturating_add(1);
+        }
+        Ok(None)
     }
 
     async fn take_back(&self, key: &CounterKey, _now: Millis) -> Result<()> {
@@ -150,18 +175,31 @@ for i, key in ipairs(KEYS) do
   local window = tonumber(ARGV[2 * i + 1])
   local v = redis.call('HMGET', key, 's', 'n')
   local start, n = tonumber(v[1]), tonumber(v[2])
-  if start == nil or now >= start + window then
-    start, n = now, 0
-  end
-  n = n + 1
-  redis.call('HSET', key, 's', start, 'n', n)
-  redis.call('PEXPIRE', key, window + 60000)
-  if n > max then
+  if start ~= nil and now < start + window and n >= max then
     local left = start + window - now
     if left > wait then wait = left end
   end
 end
-return wait
+if wait >= 0 then return wait end
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[2 * i + 1])
+  local v = redis.call('HMGET', key, 's', 'n')
+  local start, n = tonumber(v[1]), tonumber(v[2])
+  if start == nil or now >= start + window then
+    start, n = now, 0
+  end
+  redis.call('HSET', key, 's', start, 'n', n + 1)
+  redis.call('PEXPIRE', key, window + 60000)
+end
+return -1
+";
+
+/// Takes one attempt back, only from a counter that still exists (never creates one).
+const TAKE_BACK: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'n', -1)
+end
+return 0
 ";
 
 /// Counters in Redis, shared by every server.
@@ -216,15 +254,11 @@ impl Counters for RedisCounters {
     }
 
     async fn take_back(&self, key: &CounterKey, _now: Millis) -> Result<()> {
-        let key = self.key(key);
-        let exists: bool = self.pool.exists(&key).await.map_err(redis_error)?;
-        if exists {
-            let _: i64 = self
-                .pool
-                .hincrby(&key, "n", -1)
-                .await
-                .map_err(redis_error)?;
-        }
+        let _: i64 = self
+            .pool
+            .eval(TAKE_BACK, vec![self.key(key)], Vec::<i64>::new())
+            .await
+            .map_err(redis_error)?;
         Ok(())
     }
 
@@ -283,5 +317,40 @@ mod tests {
             c.hit(&[(key, LIMIT)], 0).await.unwrap();
         }
         assert!(c.len() <= MAX_KEYS, "{}", c.len());
+    }
+
+    #[tokio::test]
+    async fn a_refused_attempt_counts_nothing_and_creates_no_key() {
+        let c = MemoryCounters::new();
+        let other: CounterKey = [9; 16];
+        for _ in 0..3 {
+            c.hit(&[(KEY, LIMIT)], 0).await.unwrap();
+        }
+        for _ in 0..50 {
+            assert!(
+                c.hit(&[(KEY, LIMIT), (other, LIMIT)], 10)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        assert_eq!(c.len(), 1, "the refused attempts created no second key");
+    }
+
+    #[tokio::test]
+    async fn a_full_map_never_evicts_a_key_at_its_limit() {
+        let c = MemoryCounters::new();
+        for _ in 0..3 {
+            c.hit(&[(KEY, LIMIT)], 0).await.unwrap();
+        }
+        // A flood of fresh keys fills the map again and again ...
+        for i in 0..(2 * MAX_KEYS as u32) {
+            let mut key = [0u8; 16];
+            key[..4].copy_from_slice(&i.to_le_bytes());
+            key[15] = 1;
+            c.hit(&[(key, LIMIT)], 0).await.unwrap();
+        }
+        // ... and the client at its limit is still refused.
+        assert!(c.hit(&[(KEY, LIMIT)], 0).await.unwrap().is_some());
     }
 }

@@ -89,8 +89,9 @@ pub trait SessionIndex: Send + Sync {
     async fn attach_session(&self, device_id: &str, session_id: &str) -> Result<bool>;
     /// Records activity: new last-seen time and idle expiry.
     async fn touch_session(&self, device_id: &str, now: Millis, expires_at: Millis) -> Result<()>;
-    /// Removes an entry; true if it existed.
-    async fn remove_session(&self, device_id: &str) -> Result<bool>;
+    /// Removes an entry, returning the session-store id it held at that moment (`None` if it
+    /// was already gone).
+    async fn remove_session(&self, device_id: &str) -> Result<Option<String>>;
     /// The session-store id behind one of a user's devices.
     async fn session_id_of(&self, user_id: i64, device_id: &str) -> Result<Option<String>>;
     /// Every entry of a user, live or not: `(device id, session id)`.

@@ -101,6 +101,14 @@ async fn the_lab_window_is_404_where_the_lab_is_off() {
     let lab = spawn_app().await;
     let res = lab.anonymous().get(lab.url("/lab-window")).send_ok().await;
     assert_eq!(res.status(), StatusCode::OK);
+    // The window's first check, the lab's availability, needs no login.
+    let res = lab
+        .anonymous()
+        .get(lab.url("/api/fn/lab_settings"))
+        .send_ok()
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body(res).await["available"], true);
 }
 
 // 3. Registration is limited per client, and a taken name is refused without hashing.
@@ -352,7 +360,7 @@ async fn html_pages_carry_a_nonce_csp_and_are_never_cached() {
         .to_owned();
     assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(h[header::REFERRER_POLICY], "same-origin");
     assert!(
         h[header::CACHE_CONTROL]
             .to_str()

@@ -261,12 +261,13 @@ macro_rules! sql_backend {
                 Ok(())
             }
 
-            async fn remove_session(&self, device_id: &str) -> Result<bool> {
-                let done = sqlx::query("delete from session_devices where id = $1")
-                    .bind(device_id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() == 1)
+            async fn remove_session(&self, device_id: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "delete from session_devices where id = $1 returning session_id",
+                )
+                .bind(device_id)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn session_id_of(&self, user_id: i64, device_id: &str) -> Result<Option<String>> {
