@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh                       full run (~8 minutes after the build)
 #   BENCH_SECS=2 BENCH_ROUNDS=1 scripts/bench.sh   a quick smoke run
+#   BENCH_ONLY=storm scripts/bench.sh      the login storm and its hashing target alone
 #
 # Results go to bench/results/<date>.md and .json; the exit status is 1 if a target is missed.
 # Targets:
