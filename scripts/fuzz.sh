@@ -39,7 +39,7 @@ for t in "${targets[@]}"; do
         -print_final_stats=1 >"$log" 2>&1
     rc=$?
     set -e
-    execs=$(awk -F: '/stat::number_of_executed_units/ { gsub(/ /, "", $2); print $2 }' "$log" | tail -1)
+    execs=$(awk '/stat::number_of_executed_units/ { print $NF }' "$log" | tail -1)
     execs=${execs:-0}
     total=$((total + execs))
     if [ $rc -ne 0 ]; then
