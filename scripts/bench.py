@@ -240,7 +240,10 @@ def login_storm(server):
     hash_ms = float(subprocess.run(["target/release/examples/hash_time"], capture_output=True,
                                    text=True, check=True).stdout)
     ideal = os.cpu_count() * 1000.0 / hash_ms
-    return dict(logins_per_s=d["summary"]["requestsPerSec"], ok=codes.get("200", 0),
+    # Completed logins per second. The 32 clients share one account and one address, so the
+    # throttle's per-account-and-client burst limit answers the excess in-flight attempts 429
+    # at once, without hashing (as it would an attacker's); those are not logins.
+    return dict(logins_per_s=codes.get("200", 0) / d["summary"]["total"], ok=codes.get("200", 0),
                 refused=sum(v for k, v in codes.items() if k != "200"), probe=probe,
                 hash_ms=hash_ms, ideal_logins_per_s=ideal)
 
