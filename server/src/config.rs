@@ -23,8 +23,8 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::store::DatabaseKind;
 pub use crate::store::StoreConfig;
+use crate::{auth::keys::SigningAlgorithm, store::DatabaseKind};
 
 /// Which rules apply to secrets, cookies and lab switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +99,14 @@ pub struct SessionConfig {
 /// Bearer-token settings.
 #[derive(Debug, Clone)]
 pub struct TokenConfig {
-    /// `JWT_SECRET`: the HS256 signing key, at least 256 bits.
+    /// `JWT_SECRET`: the secret every access-token signing key is derived from (with its key
+    /// id, see `auth::keys`), at least 256 bits.
     pub jwt_secret: SecretString,
+    /// `JWT_ALGORITHM` (default `EdDSA`): how access tokens are signed, `EdDSA` or `HS256`.
+    pub algorithm: SigningAlgorithm,
+    /// `JWKS_REFRESH_MIN_SECS` (default 10): a token naming an unknown key makes the verifier
+    /// reload its keys (from the database, or the JWKS on the API server) at most this often.
+    pub key_refetch_every: Duration,
     /// `REFRESH_TOKEN_SECRET`: the key that derives each rotated refresh token from its parent
     /// (so a lost response can be answered again without storing tokens), at least 256 bits.
     pub refresh_secret: SecretString,
@@ -227,6 +233,9 @@ impl Config {
             tracing::warn!("{why}; production would refuse to start");
         }
 
+        let algorithm =
+            SigningAlgorithm::parse(&src.get("JWT_ALGORITHM").unwrap_or_else(|| "EdDSA".into()))?;
+        let key_refetch_every = secs(src, "JWKS_REFRESH_MIN_SECS", "10")?;
         let leeway_secs: u64 = parse(src, "JWT_LEEWAY_SECS", "5")?;
         ensure!(leeway_secs <= 30, "JWT_LEEWAY_SECS must be at most 30");
         let access_ttl = secs(src, "ACCESS_TOKEN_TTL_SECS", "300")?;
@@ -307,6 +316,8 @@ impl Config {
             },
             token: TokenConfig {
                 jwt_secret,
+                algorithm,
+                key_refetch_every,
                 refresh_secret,
                 issuer: src.get("JWT_ISSUER").unwrap_or_else(|| "authlab".into()),
                 audience: src.get("JWT_AUDIENCE").unwrap_or_else(|| "authlab".into()),
@@ -364,15 +375,20 @@ fn store_config(src: &impl Source) -> anyhow::Result<StoreConfig> {
         .unwrap_or_else(|| "sqlite://data/authlab.db?mode=rwc".into());
     DatabaseKind::of_url(&database_url)?;
     let session_store_url = src.get("SESSION_STORE_URL");
+    let redis_sessions = session_store_url
+        .as_ref()
+        .is_some_and(|url| url.starts_with("redis://") || url.starts_with("rediss://"));
     if let Some(url) = &session_store_url {
         ensure!(
-            url.starts_with("redis://") || url.starts_with("rediss://"),
-            "SESSION_STORE_URL must be a redis:// URL (or unset, to keep sessions in the \
-             database), not `{}:`",
+            redis_sessions || url == crate::store::MEMORY_SESSIONS,
+            "SESSION_STORE_URL must be a redis:// URL, or `memory:` (this process only), or \
+             unset, to keep sessions in the database; not `{}:`",
             url.split(':').next().unwrap_or("")
         );
     }
-    let shared_url = src.get("REDIS_URL").or_else(|| session_store_url.clone());
+    let shared_url = src
+        .get("REDIS_URL")
+        .or_else(|| session_store_url.clone().filter(|_| redis_sessions));
     if let Some(url) = &shared_url {
         ensure!(
             url.starts_with("redis://") || url.starts_with("rediss://"),

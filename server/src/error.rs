@@ -61,6 +61,9 @@ pub enum ApiError {
     /// Nothing here by that id (404).
     #[error("not found")]
     NotFound,
+    /// The request conflicts with the current state (409).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// The request is malformed (400).
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -94,6 +97,7 @@ impl ApiError {
             }
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -117,6 +121,7 @@ impl ApiError {
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::Throttled { .. } => "too_many_attempts",
             Self::NotFound => "not_found",
+            Self::Conflict(_) => "conflict",
             Self::BadRequest(_) => "bad_request",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooLarge => "too_large",
@@ -146,6 +151,7 @@ impl ApiError {
                 format!("Too many failed attempts. Try again in {retry_after} seconds.")
             }
             Self::NotFound => "Not found.".into(),
+            Self::Conflict(why) => format!("Conflict: {why}."),
             Self::BadRequest(why) => format!("Bad request: {why}"),
             Self::UnsupportedMediaType => {
                 "Send the body as JSON with Content-Type: application/json.".into()

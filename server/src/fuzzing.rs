@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, header};
 use tower_sessions::session::Id;
 
 use crate::{
-    auth::{self, bearer::AccessTokens},
+    auth::{self, bearer::AccessTokens, keys::StaticKeys},
     config::{Config, TokenConfig},
     csrf,
 };
@@ -33,7 +33,11 @@ static TOKENS: LazyLock<(TokenConfig, AccessTokens)> = LazyLock::new(|| {
         ),
     ]);
     let config = Config::from_source(&source).expect("the fuzzing configuration is valid");
-    let tokens = AccessTokens::new(&config.token);
+    let keys = StaticKeys::new(config.token.algorithm, config.token.jwt_secret.clone());
+    let set = keys
+        .load_now()
+        .expect("keys derive from the fuzzing secret");
+    let tokens = AccessTokens::with_keys((&config.token).into(), set, std::sync::Arc::new(keys));
     (config.token, tokens)
 });
 

@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod api;
+pub mod api_server;
 pub mod audit;
 pub mod auth;
 pub mod cleanup;
 pub mod client;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod csrf;
 pub mod devices;

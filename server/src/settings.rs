@@ -13,7 +13,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::config::Config;
+use crate::{
+    config::Config,
+    store::events::{Event, Events},
+};
 
 /// How long a lab override lasts unless it is set again.
 pub const OVERRIDE_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -40,11 +43,13 @@ struct Override {
 pub struct Settings {
     base: Switches,
     overrides: Mutex<HashMap<i64, Override>>,
+    /// Overrides are announced here, so every server of a cluster applies them.
+    events: Events,
 }
 
 impl Settings {
-    /// Values from the configuration.
-    pub fn new(config: &Config) -> Self {
+    /// Values from the configuration; overrides are shared over `events`.
+    pub fn new(config: &Config, events: Events) -> Self {
         Self {
             base: Switches {
                 strict_token_check: config.token.strict,
@@ -52,6 +57,7 @@ impl Settings {
                 single_session: config.single_session,
             },
             overrides: Mutex::new(HashMap::new()),
+            events,
         }
     }
 
@@ -82,8 +88,56 @@ impl Settings {
         self.base
     }
 
-    /// Sets `user`'s switches for [`OVERRIDE_LIFETIME`] (or `lifetime`, if shorter).
+    /// Sets `user`'s switches for [`OVERRIDE_LIFETIME`] (or `lifetime`, if shorter), here and
+    /// on every other server.
     pub fn set_for(&self, user: i64, switches: Switches, lifetime: Duration) {
+        self.set_here(user, switches, lifetime);
+        self.announce(Event::Switches {
+            user,
+            values: Some([
+                switches.strict_token_check,
+                switches.csrf_protection,
+                switches.single_session,
+            ]),
+            millis_left: u64::try_from(lifetime.min(OVERRIDE_LIFETIME).as_millis())
+                .unwrap_or(u64::MAX),
+        });
+    }
+
+    /// Ends `user`'s override, here and on every other server.
+    pub fn clear_for(&self, user: i64) {
+        self.clear_here(user);
+        self.announce(Event::Switches {
+            user,
+            values: None,
+            millis_left: 0,
+        });
+    }
+
+    /// Applies an override another server announced.
+    pub fn apply_remote(&self, user: i64, values: Option<[bool; 3]>, millis_left: u64) {
+        match values {
+            Some([strict_token_check, csrf_protection, single_session]) => self.set_here(
+                user,
+                Switches {
+                    strict_token_check,
+                    csrf_protection,
+                    single_session,
+                },
+                Duration::from_millis(millis_left),
+            ),
+            None => self.clear_here(user),
+        }
+    }
+
+    fn announce(&self, event: Event) {
+        if self.events.is_shared() {
+            let events = self.events.clone();
+            tokio::spawn(async move { events.publish(&event).await });
+        }
+    }
+
+    fn set_here(&self, user: i64, switches: Switches, lifetime: Duration) {
         if let Ok(mut overrides) = self.overrides.lock() {
             let now = Instant::now();
             overrides.retain(|_, o| o.until > now);
@@ -97,8 +151,7 @@ impl Settings {
         }
     }
 
-    /// Ends `user`'s override.
-    pub fn clear_for(&self, user: i64) {
+    fn clear_here(&self, user: i64) {
         if let Ok(mut overrides) = self.overrides.lock() {
             overrides.remove(&user);
         }
@@ -117,6 +170,7 @@ mod tests {
                 single_session: false,
             },
             overrides: Mutex::new(HashMap::new()),
+            events: Events::none(),
         }
     }
 

@@ -31,11 +31,16 @@ use crate::{
     api,
     audit::Audit,
     auth::{
-        bearer::AccessTokens, opaque::OpaqueTokens, refresh::RefreshTokens, session::Sessions,
+        bearer::AccessTokens,
+        keys::{KeySource, StoredKeys},
+        opaque::OpaqueTokens,
+        refresh::RefreshTokens,
+        session::Sessions,
         tokens::Tokens,
     },
     cleanup,
     clock::{Clock, SystemClock},
+    cluster,
     config::Config,
     csrf,
     devices::Devices,
@@ -71,7 +76,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
         .build();
-    let settings = Arc::new(Settings::new(&config));
+    let settings = Arc::new(Settings::new(&config, store.events.clone()));
     // The counters' key salt comes from a configured secret, so servers sharing Redis meet.
     let throttle = Arc::new(Throttle::new(
         &config.throttle,
@@ -80,7 +85,11 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         crate::config::expose(&config.token.refresh_secret).as_bytes(),
     ));
     let audit = Audit::new(store.audit());
-    let session_store = RevocableStore::new(store.sessions.clone(), config.session.cache_for);
+    let session_store = RevocableStore::new(
+        store.sessions.clone(),
+        config.session.cache_for,
+        store.events.clone(),
+    );
     let accounts = Accounts::new(
         store.users(),
         hasher,
@@ -103,7 +112,20 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         Arc::clone(&clock),
         config.session.clone(),
     );
-    let access_tokens = Arc::new(AccessTokens::new(&config.token));
+    let signing_keys = Arc::new(StoredKeys::new(
+        store.keys(),
+        config.token.algorithm,
+        config.token.jwt_secret.clone(),
+        Arc::clone(&clock),
+    ));
+    let access_tokens = Arc::new(
+        AccessTokens::new(
+            (&config.token).into(),
+            Arc::clone(&signing_keys) as Arc<dyn KeySource>,
+        )
+        .await
+        .context("loading the signing keys")?,
+    );
     let refresh_tokens = Arc::new(RefreshTokens::new(
         store.families(),
         audit.clone(),
@@ -133,6 +155,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         sessions,
         devices,
         access_tokens,
+        signing_keys,
         refresh_tokens,
         tokens,
         opaque,
@@ -215,8 +238,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// API answers are about credentials and users: never cache them.
+/// API answers are about credentials and users: never cache them (unless the handler chose
+/// otherwise: the public JWKS is meant to be cached).
 async fn no_store_for_api(mut res: Response) -> Response {
+    if res.headers().contains_key(header::CACHE_CONTROL) {
+        return res;
+    }
     if res.headers().get(header::CONTENT_TYPE).is_some_and(|ct| {
         ct.to_str()
             .is_ok_and(|ct| ct.starts_with("application/json"))
@@ -295,6 +322,7 @@ impl Application {
     /// Serves until the process is stopped, with background cleanup running.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         cleanup::spawn(self.state.clone());
+        cluster::spawn(self.state.clone()).await?;
         if let Some(attacker) = self.attacker {
             tokio::spawn(attacker);
         }
@@ -309,7 +337,7 @@ impl Application {
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -11,8 +11,8 @@ use leptos::config::LeptosOptions;
 use crate::{
     accounts::Accounts,
     auth::{
-        bearer::AccessTokens, opaque::OpaqueTokens, refresh::RefreshTokens, session::Sessions,
-        tokens::Tokens,
+        bearer::AccessTokens, keys::StoredKeys, opaque::OpaqueTokens, refresh::RefreshTokens,
+        session::Sessions, tokens::Tokens,
     },
     clock::Clock,
     config::Config,
@@ -62,6 +62,8 @@ pub struct Shared {
     pub devices: Devices,
     /// JWT access tokens: signing, verification and its cache.
     pub access_tokens: Arc<AccessTokens>,
+    /// The signing keys' ids in the store (rotation, retirement).
+    pub signing_keys: Arc<StoredKeys>,
     /// Refresh-token families and rotation.
     pub refresh_tokens: Arc<RefreshTokens>,
     /// Token logins, refreshes and logouts.

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod devices;
+mod keys;
 mod me;
 mod notes;
 mod opaque;
@@ -27,6 +28,10 @@ use crate::{error::ApiError, state::AppState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health))
+        .route("/.well-known/jwks.json", get(keys::jwks))
+        .route("/api/admin/keys", get(keys::list))
+        .route("/api/admin/keys/rotate", post(keys::rotate))
+        .route("/api/admin/keys/{kid}/retire", post(keys::retire))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/auth/register", post(accounts::register))
         .route("/api/session/login", post(session::login))

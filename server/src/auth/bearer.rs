@@ -1,38 +1,43 @@
 //! Bearer-token mode: JWT access tokens.
 //!
-//! The server signs a short-lived token (HS256) naming the user; the client sends it back in
-//! `Authorization: Bearer`; the server checks the signature and the claims and needs no store
-//! to do so. That is the whole appeal, and the whole catch: **a token cannot be taken back**.
+//! The server signs a short-lived token (EdDSA by default, see `keys.rs`) naming the user; the
+//! client sends it back in
+//! `Authorization: Bearer`; the server checks the signature and the claims and needs no store to
+//! do so. That is the whole appeal, and the whole catch: **a token cannot be taken back**.
 //! Logout revokes the refresh-token family, but an access token already issued keeps working
 //! until `exp` (`ACCESS_TOKEN_TTL_SECS`). `STRICT_TOKEN_CHECK` buys revocation back by looking
 //! the family up on every request — one store access, the very cost tokens were meant to avoid.
 //!
 //! Validation follows RFC 8725 (JWT best practices) and RFC 9068 (access-token profile):
-//! * one algorithm, HS256, fixed by the server — the token's `alg` header never chooses
-//!   (`none`, HS384, RS256 are refused);
+//! * one algorithm, fixed by the server (`JWT_ALGORITHM`) — the token's `alg` header never
+//!   chooses (`none`, HS384, RS256, and HS256 on an EdDSA server are refused);
+//! * the `kid` header must name a live key; an unknown one makes the verifier ask its key
+//!   source again, at most once per `JWKS_REFRESH_MIN_SECS`, and is then refused;
 //! * `typ` must be `at+jwt`, so no other kind of JWT can pass as an access token;
 //! * `iss`, `aud`, `sub`, `exp`, `iat`, `nbf`, `jti`, `sid` are all required;
 //! * times are checked against the server clock with `JWT_LEEWAY_SECS` (default 5 s, at most
 //!   30 s) of tolerance for clock skew, `nbf` included.
 //!
 //! Verified tokens are cached (by their exact text) so a token presented again skips the
-//! base64 decoding, HMAC and JSON parsing; the time checks still run on every request. A
+//! base64 decoding, signature check and JSON parsing; the time checks still run on every request. A
 //! cached entry is exactly as trustworthy as a fresh check — same bytes, same key — and the
-//! cache is emptied whenever the signing key changes.
+//! cache is emptied whenever the keys change.
 
 use std::{
     sync::{Arc, RwLock},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use app::wire::BearerInfo;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{EncodingKey, Header, Validation};
 use quick_cache::sync::Cache;
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::AuthUser;
-use super::refresh::RefreshTokens;
+use super::{
+    AuthUser,
+    keys::{KeySet, KeySource, SigningAlgorithm},
+    refresh::RefreshTokens,
+};
 use crate::{
     clock::Millis, config::TokenConfig, error::ApiError, settings::Settings, timing::ServerTiming,
 };
@@ -114,35 +119,69 @@ impl BearerAuth {
     }
 }
 
-struct Keys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    /// Bumped by every rotation. A verified token is cached with the generation of the key
-    /// that verified it, and a cached entry of another generation is not trusted — so a
-    /// check that started before a rotation and finished after it cannot leave a token
-    /// verified by the old key in the cache.
+/// The installed keys and their generation. Bumped by every change: a verified token is
+/// cached with the generation of the keys that verified it, and a cached entry of another
+/// generation is not trusted — so a check that started before a key change and finished after
+/// it cannot leave a token verified by the old keys in the cache.
+struct Installed {
+    set: KeySet,
     generation: u64,
 }
 
-impl Keys {
-    fn new(secret: &SecretString, generation: u64) -> Self {
-        let bytes = secret.expose_secret().as_bytes();
+/// Why a token was refused: for a key the verifier does not know it is worth asking the key
+/// source again (a key added on another server), for anything else it is not.
+enum Refusal {
+    UnknownKey,
+    Invalid(&'static str),
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::InvalidToken(match refusal {
+            Refusal::UnknownKey => "it names a signing key (kid) this server does not know",
+            Refusal::Invalid(why) => why,
+        })
+    }
+}
+
+/// What a valid access token must say, and how long one lives.
+#[derive(Debug, Clone)]
+pub struct TokenRules {
+    /// The `iss` issued and required.
+    pub issuer: String,
+    /// The `aud` issued and required.
+    pub audience: String,
+    /// The lifetime of issued tokens.
+    pub ttl: Duration,
+    /// Clock skew tolerated, in seconds.
+    pub leeway_secs: u64,
+    /// Ask the key source about an unknown key at most this often.
+    pub refetch_every: Duration,
+}
+
+impl From<&TokenConfig> for TokenRules {
+    fn from(config: &TokenConfig) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-            generation,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            ttl: config.access_ttl,
+            leeway_secs: config.leeway_secs,
+            refetch_every: config.key_refetch_every,
         }
     }
 }
 
 /// Issues and verifies access tokens.
 pub struct AccessTokens {
-    keys: RwLock<Arc<Keys>>,
+    keys: RwLock<Arc<Installed>>,
+    source: Arc<dyn KeySource>,
     validation: Validation,
     issuer: String,
     audience: String,
     ttl: Duration,
     leeway: i64,
+    refetch_every: Duration,
+    last_fetch: tokio::sync::Mutex<Option<Instant>>,
     verified: Cache<Box<str>, (u64, Arc<AccessClaims>)>,
 }
 
@@ -156,9 +195,16 @@ impl std::fmt::Debug for AccessTokens {
 }
 
 impl AccessTokens {
-    /// Keys and rules from the configuration.
-    pub fn new(config: &TokenConfig) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
+    /// A verifier (and, if `source` gives a signing key, an issuer) following `config`'s rules,
+    /// with the keys `source` gives now.
+    pub async fn new(rules: TokenRules, source: Arc<dyn KeySource>) -> anyhow::Result<Self> {
+        let set = source.load().await?;
+        Ok(Self::with_keys(rules, set, source))
+    }
+
+    /// [`Self::new`] with the first keys already loaded.
+    pub fn with_keys(config: TokenRules, set: KeySet, source: Arc<dyn KeySource>) -> Self {
+        let mut validation = Validation::new(set.algorithm().jose());
         validation.set_required_spec_claims(&["exp", "nbf", "sub", "iss", "aud"]);
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
@@ -168,12 +214,15 @@ impl AccessTokens {
         validation.validate_nbf = false;
         validation.leeway = 0;
         Self {
-            keys: RwLock::new(Arc::new(Keys::new(&config.jwt_secret, 0))),
+            keys: RwLock::new(Arc::new(Installed { set, generation: 0 })),
+            source,
             validation,
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            ttl: config.access_ttl,
             leeway: i64::try_from(config.leeway_secs).unwrap_or(30),
+            refetch_every: config.refetch_every,
+            issuer: config.issuer,
+            audience: config.audience,
+            ttl: config.ttl,
+            last_fetch: tokio::sync::Mutex::new(Some(Instant::now())),
             verified: Cache::new(VERIFIED_CACHE_SIZE),
         }
     }
@@ -183,28 +232,78 @@ impl AccessTokens {
         self.ttl
     }
 
-    fn keys(&self) -> Arc<Keys> {
+    fn keys(&self) -> Arc<Installed> {
         match self.keys.read() {
             Ok(keys) => Arc::clone(&keys),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
     }
 
-    /// The current signing key: what an attacker who stole it would hold (the lab's
-    /// leaked-secret experiment forges a token with it).
-    pub fn signing_key(&self) -> EncodingKey {
-        self.keys().encoding.clone()
+    /// The public keys, as `/.well-known/jwks.json` serves them.
+    pub fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
+        self.keys().set.jwks().clone()
     }
 
-    /// Replaces the signing key: every token signed with the old one stops verifying.
-    pub fn rotate_secret(&self, secret: &SecretString) {
+    /// The ids of the keys that verify now, and the one that signs.
+    pub fn key_ids(&self) -> (Vec<String>, Option<String>) {
+        let keys = self.keys();
+        (
+            keys.set.kids(),
+            keys.set.signer().map(|(kid, _)| kid.to_owned()),
+        )
+    }
+
+    /// The header and key a token is signed with: what an attacker who stole the signing key
+    /// would hold (the lab's leaked-secret experiment forges a token with it).
+    pub fn signing_kit(&self) -> Option<(Header, EncodingKey)> {
+        let keys = self.keys();
+        let (kid, key) = keys.set.signer()?;
+        let mut header = Header::new(keys.set.algorithm().jose());
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(kid.to_owned());
+        Some((header, key.clone()))
+    }
+
+    /// Installs the keys the source gives now; every cached verification is dropped.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        let set = self.source.load().await?;
+        *self.last_fetch.lock().await = Some(Instant::now());
+        self.install(set);
+        Ok(())
+    }
+
+    fn install(&self, set: KeySet) {
         let mut guard = match self.keys.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        *guard = Arc::new(Keys::new(secret, guard.generation + 1));
+        *guard = Arc::new(Installed {
+            set,
+            generation: guard.generation + 1,
+        });
         drop(guard);
         self.verified.clear();
+    }
+
+    /// Asks the key source again, unless it was asked less than `JWKS_REFRESH_MIN_SECS` ago
+    /// (forged key ids must not turn into a storm of fetches). `true` if it asked.
+    async fn reload_if_due(&self) -> bool {
+        let mut last = self.last_fetch.lock().await;
+        if last.is_some_and(|at| at.elapsed() < self.refetch_every) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        drop(last);
+        match self.source.load().await {
+            Ok(set) => {
+                self.install(set);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not reload the signing keys");
+                false
+            }
+        }
     }
 
     /// Signs a new access token for `user` in token family `family_id`, living `ttl` (the
@@ -230,43 +329,73 @@ impl AccessTokens {
             name: user.username.clone(),
             scope: scope.to_owned(),
         };
-        let mut header = Header::new(Algorithm::HS256);
-        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
-        let token = jsonwebtoken::encode(&header, &claims, &self.keys().encoding)
+        let (header, key) = self.signing_kit().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("this server holds no signing key"))
+        })?;
+        let token = jsonwebtoken::encode(&header, &claims, &key)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing a JWT: {e}")))?;
         Ok((token, claims))
     }
 
-    /// Verifies a token's signature, type and claims, then its times against `now_secs`.
+    /// Verifies a token's signature, type and claims, then its times against `now_secs`, with
+    /// the keys installed now.
     pub fn verify(
         &self,
         token: &str,
         now_secs: i64,
     ) -> Result<(Arc<AccessClaims>, Verification), ApiError> {
-        self.verify_with(&self.keys(), token, now_secs)
+        Ok(self.verify_with(&self.keys(), token, now_secs)?)
+    }
+
+    /// [`Self::verify`], asking the key source again (rate-limited) when the token names a key
+    /// not installed here — one added on another server, or published since the last fetch.
+    pub async fn verify_fresh(
+        &self,
+        token: &str,
+        now_secs: i64,
+    ) -> Result<(Arc<AccessClaims>, Verification), ApiError> {
+        match self.verify_with(&self.keys(), token, now_secs) {
+            Err(Refusal::UnknownKey) if self.reload_if_due().await => {
+                Ok(self.verify_with(&self.keys(), token, now_secs)?)
+            }
+            other => Ok(other?),
+        }
     }
 
     /// [`Self::verify`] with the keys as they were read when the check began.
     fn verify_with(
         &self,
-        keys: &Keys,
+        keys: &Installed,
         token: &str,
         now_secs: i64,
-    ) -> Result<(Arc<AccessClaims>, Verification), ApiError> {
+    ) -> Result<(Arc<AccessClaims>, Verification), Refusal> {
         if let Some((generation, claims)) = self.verified.get(token)
             && generation == keys.generation
         {
             self.check_times(&claims, now_secs)?;
             return Ok((claims, Verification::Cached));
         }
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &keys.decoding, &self.validation)
-            .map_err(|e| ApiError::InvalidToken(reason(&e)))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| Refusal::Invalid(reason(&e)))?;
+        if header.alg != keys.set.algorithm().jose() {
+            return Err(Refusal::Invalid(match keys.set.algorithm() {
+                SigningAlgorithm::EdDsa => "its algorithm is not the one this server uses (EdDSA)",
+                SigningAlgorithm::Hs256 => "its algorithm is not the one this server uses (HS256)",
+            }));
+        }
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or(Refusal::Invalid("it names no signing key (kid)"))?;
+        let key = keys.set.verifier(kid).ok_or(Refusal::UnknownKey)?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map_err(|e| Refusal::Invalid(reason(&e)))?;
         let typ_ok = data.header.typ.as_deref().is_some_and(|t| {
             t.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)
                 || t.eq_ignore_ascii_case("application/at+jwt")
         });
         if !typ_ok {
-            return Err(ApiError::InvalidToken("it is not an access token (typ)"));
+            return Err(Refusal::Invalid("it is not an access token (typ)"));
         }
         let claims = Arc::new(data.claims);
         self.check_times(&claims, now_secs)?;
@@ -275,15 +404,15 @@ impl AccessTokens {
         Ok((claims, Verification::Checked))
     }
 
-    fn check_times(&self, claims: &AccessClaims, now: i64) -> Result<(), ApiError> {
+    fn check_times(&self, claims: &AccessClaims, now: i64) -> Result<(), Refusal> {
         if now >= claims.exp.saturating_add(self.leeway) {
-            return Err(ApiError::InvalidToken("it has expired"));
+            return Err(Refusal::Invalid("it has expired"));
         }
         if claims.nbf > now.saturating_add(self.leeway) {
-            return Err(ApiError::InvalidToken("it is not valid yet (nbf)"));
+            return Err(Refusal::Invalid("it is not valid yet (nbf)"));
         }
         if claims.iat > now.saturating_add(self.leeway) {
-            return Err(ApiError::InvalidToken("it was issued in the future (iat)"));
+            return Err(Refusal::Invalid("it was issued in the future (iat)"));
         }
         Ok(())
     }
@@ -295,7 +424,7 @@ fn reason(err: &jsonwebtoken::errors::Error) -> &'static str {
     match err.kind() {
         ErrorKind::InvalidSignature => "its signature does not match",
         ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-            "its algorithm is not the one this server uses (HS256)"
+            "its algorithm is not the one this server uses"
         }
         ErrorKind::InvalidIssuer => "wrong issuer (iss)",
         ErrorKind::InvalidAudience => "wrong audience (aud)",
@@ -316,7 +445,7 @@ pub async fn authenticate(
     token: &str,
     timing: &ServerTiming,
 ) -> Result<BearerAuth, ApiError> {
-    let (claims, verification) = access.verify(token, now_ms.div_euclid(1000))?;
+    let (claims, verification) = access.verify_fresh(token, now_ms.div_euclid(1000)).await?;
     let user_id = claims
         .sub
         .parse::<i64>()
@@ -350,18 +479,27 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, generate_secret};
+    use crate::{
+        auth::keys::StaticKeys,
+        config::{Config, generate_secret},
+    };
 
-    fn tokens() -> AccessTokens {
+    async fn tokens() -> (AccessTokens, Arc<StaticKeys>) {
         let env: std::collections::HashMap<String, String> = [
             ("JWT_SECRET", generate_secret()),
             ("REFRESH_TOKEN_SECRET", generate_secret()),
             ("SECRETS_FILE", "/nonexistent/never-written".to_owned()),
+            ("JWKS_REFRESH_MIN_SECS", "0".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        AccessTokens::new(&Config::from_source(&env).unwrap().token)
+        let config = Config::from_source(&env).unwrap().token;
+        let keys = Arc::new(StaticKeys::new(config.algorithm, config.jwt_secret.clone()));
+        let tokens = AccessTokens::new((&config).into(), keys.clone())
+            .await
+            .unwrap();
+        (tokens, keys)
     }
 
     fn user() -> AuthUser {
@@ -371,25 +509,30 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_check_that_straddles_a_key_rotation_leaves_nothing_trusted_in_the_cache() {
-        let tokens = tokens();
+    #[tokio::test]
+    async fn a_check_that_straddles_a_key_change_leaves_nothing_trusted_in_the_cache() {
+        let (tokens, keys) = tokens().await;
         let (token, claims) = tokens
             .issue(&user(), "family", 1_000, None, "read")
             .unwrap();
-        // A check begins with the old key...
+        // A check begins with the old keys...
         let old_keys = tokens.keys();
-        // ...the key is rotated meanwhile (every old token must stop verifying)...
-        tokens.rotate_secret(&SecretString::from(generate_secret()));
-        // ...and the check finishes with the old key, caching its result.
+        // ...the only key is retired meanwhile (every token it signed must stop verifying)...
+        let (_, Some(kid)) = tokens.key_ids() else {
+            panic!("no signing key")
+        };
+        keys.rotate();
+        keys.retire(&kid);
+        tokens.reload().await.unwrap();
+        // ...and the check finishes with the old keys, caching its result.
         assert!(tokens.verify_with(&old_keys, &token, claims.iat).is_ok());
         // The next request must not be served from that cache entry.
         assert!(tokens.verify(&token, claims.iat).is_err());
     }
 
-    #[test]
-    fn a_token_seen_before_is_served_from_the_cache_with_its_times_still_checked() {
-        let tokens = tokens();
+    #[tokio::test]
+    async fn a_token_seen_before_is_served_from_the_cache_with_its_times_still_checked() {
+        let (tokens, _) = tokens().await;
         let (token, claims) = tokens
             .issue(&user(), "family", 1_000, None, "read")
             .unwrap();
@@ -402,5 +545,52 @@ mod tests {
             Verification::Cached
         );
         assert!(tokens.verify(&token, claims.exp + 10).is_err());
+    }
+
+    #[tokio::test]
+    async fn after_a_rotation_the_new_key_signs_and_the_old_one_verifies_until_retired() {
+        let (tokens, keys) = tokens().await;
+        let (old, _) = tokens.issue(&user(), "f", 1_000, None, "read").unwrap();
+        let (_, Some(first)) = tokens.key_ids() else {
+            panic!("no signing key")
+        };
+        keys.rotate();
+        tokens.reload().await.unwrap();
+        let (new, _) = tokens.issue(&user(), "f", 1_000, None, "read").unwrap();
+        let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+        assert_ne!(kid(&new), first);
+        assert!(tokens.verify(&old, 1_000).is_ok());
+        assert!(tokens.verify(&new, 1_000).is_ok());
+        keys.retire(&first);
+        tokens.reload().await.unwrap();
+        assert!(tokens.verify(&old, 1_000).is_err());
+        assert!(tokens.verify(&new, 1_000).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_key_added_elsewhere_is_found_by_asking_the_source_again() {
+        let (tokens, keys) = tokens().await;
+        // Another server (same secret, same store) rotates and signs with the new key.
+        keys.rotate();
+        let elsewhere = AccessTokens::new((&tokens_config()).into(), keys.clone())
+            .await
+            .unwrap();
+        let (token, _) = elsewhere.issue(&user(), "f", 1_000, None, "read").unwrap();
+        // This server has not reloaded: with its installed keys the token is refused, but
+        // the unknown kid makes it ask its source again, and then it is accepted.
+        assert!(tokens.verify(&token, 1_000).is_err());
+        assert!(tokens.verify_fresh(&token, 1_000).await.is_ok());
+    }
+
+    fn tokens_config() -> TokenConfig {
+        let env: std::collections::HashMap<String, String> = [
+            ("JWT_SECRET", generate_secret()),
+            ("REFRESH_TOKEN_SECRET", generate_secret()),
+            ("SECRETS_FILE", "/nonexistent/never-written".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Config::from_source(&env).unwrap().token
     }
 }

@@ -18,6 +18,7 @@
 //! cookies by itself; and a bad token is an error, never a reason to fall back to the cookie.
 
 pub mod bearer;
+pub mod keys;
 pub mod opaque;
 pub mod refresh;
 pub mod scope;

@@ -16,14 +16,13 @@ use app::lab::{
     experiment,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::{Rng, RngCore};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::{Answer, LabClient};
 use crate::{
-    auth::bearer::ACCESS_TOKEN_TYPE, error::ApiError, settings::Switches, state::AppState,
+    auth::keys::throwaway_key, error::ApiError, settings::Switches, state::AppState,
     store::Footprint,
 };
 
@@ -675,11 +674,12 @@ async fn forgery(run: &mut Run<'_>) -> Result<Verdict> {
     attacker.set_authorization(Some(format!("Bearer {none_header}.{edited}.")));
     let r_none = attacker.get("/api/me").await?;
 
-    let mut header = Header::new(Algorithm::HS256);
-    header.typ = Some(ACCESS_TOKEN_TYPE.into());
-    let mut wrong_key = [0u8; 32];
-    rand::rng().fill_bytes(&mut wrong_key);
-    let forged = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&wrong_key))
+    // The real header (algorithm, type, key id), signed with a key of the right kind that the
+    // server never issued.
+    let header = jsonwebtoken::decode_header(&token)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading the header: {e}")))?;
+    let wrong_key = throwaway_key(run.state.config.token.algorithm);
+    let forged = jsonwebtoken::encode(&header, &claims, &wrong_key)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing: {e}")))?;
     attacker.set_authorization(Some(format!("Bearer {forged}")));
     let r_wrong = attacker.get("/api/me").await?;
@@ -1369,9 +1369,12 @@ async fn leaked_secret(run: &mut Run<'_>) -> Result<Verdict> {
         "sub": account.id.to_string(), "exp": now + 3600, "iat": now, "nbf": now,
         "jti": "forged", "sid": "forged-login", "name": account.username, "scope": "read write",
     });
-    let mut header = Header::new(Algorithm::HS256);
-    header.typ = Some(ACCESS_TOKEN_TYPE.into());
-    let forged = jsonwebtoken::encode(&header, &claims, &run.state.access_tokens.signing_key())
+    let (header, key) = run
+        .state
+        .access_tokens
+        .signing_kit()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no signing key")))?;
+    let forged = jsonwebtoken::encode(&header, &claims, &key)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing: {e}")))?;
     let attacker = run.app("attacker with the key");
     attacker.set_authorization(Some(format!("Bearer {forged}")));
@@ -1381,7 +1384,7 @@ async fn leaked_secret(run: &mut Run<'_>) -> Result<Verdict> {
         ex(&[&login, &honest_me, &forged_before]),
         vec![fact("forged_before", "The forged token", forged_before.status())],
     );
-    super::rotate_secret(run.state)?;
+    super::rotate_secret(run.state).await?;
     let forged_after = attacker.get("/api/me").await?;
     let honest_after = honest.get("/api/me").await?;
     let refreshed = honest

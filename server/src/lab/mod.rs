@@ -261,13 +261,15 @@ pub fn set_settings(
     Ok(settings(state, Some(user)))
 }
 
-/// Replaces the JWT signing key with a new random one (lab only): every access token issued
-/// so far stops verifying; refresh tokens, which do not depend on it, keep working.
-pub fn rotate_secret(state: &AppState) -> Result<(), ApiError> {
+/// Replaces `JWT_SECRET`, from which every signing key derives, with a new random one (lab
+/// only, this server only): every access token issued so far stops verifying; refresh tokens,
+/// which do not depend on it, keep working.
+pub async fn rotate_secret(state: &AppState) -> Result<(), ApiError> {
     require_switches(state)?;
     let secret = secrecy::SecretString::from(crate::config::generate_secret());
-    state.access_tokens.rotate_secret(&secret);
-    tracing::warn!("JWT signing key rotated by the lab; it lasts until the server restarts");
+    state.signing_keys.replace_secret(secret);
+    state.access_tokens.reload().await?;
+    tracing::warn!("JWT secret replaced by the lab; it lasts until the server restarts");
     Ok(())
 }
 
@@ -333,6 +335,7 @@ pub fn storage_description(state: &AppState) -> String {
         SessionBackendKind::Redis => {
             format!("Redis keys {}session:<id>", state.config.store.redis_prefix)
         }
+        SessionBackendKind::Memory => "this server's memory (no other server sees them)".into(),
         _ => format!("{} table tower_sessions", sessions.as_str()),
     };
     format!(

@@ -14,6 +14,7 @@
 //! the behaviour is the same: the API suite runs against each combination.
 
 pub mod counters;
+pub mod events;
 pub mod model;
 pub mod redis;
 pub mod sessions;
@@ -25,6 +26,10 @@ use async_trait::async_trait;
 
 pub use self::model::*;
 use crate::clock::Millis;
+
+/// `SESSION_STORE_URL` for session records in this process's memory: gone at restart, and
+/// unknown to every other server (the lab shows what that does to a second server).
+pub const MEMORY_SESSIONS: &str = "memory:";
 
 /// What can go wrong in a store.
 #[derive(Debug, thiserror::Error)]
@@ -192,9 +197,30 @@ pub trait Census: Send + Sync {
     async fn revoked_reasons_of(&self, user_id: i64) -> Result<Vec<String>>;
 }
 
+/// The ids and lifecycle of the access-token signing keys. Nothing secret is stored: each key
+/// is derived from `JWT_SECRET` and its id (see `auth::keys`), so every server holding the
+/// secret computes the same key, and the database only says which ids are in use.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every key id ever added, oldest first, with when it was retired (if it was).
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>>;
+    /// Adds a key id; `false` if it was already there (several servers starting at once).
+    async fn add_signing_key(&self, kid: &str, now: Millis) -> Result<bool>;
+    /// Retires a key id: tokens it signed stop verifying. `false` if unknown or retired.
+    async fn retire_signing_key(&self, kid: &str, now: Millis) -> Result<bool>;
+}
+
 /// A relational database: everything above in one backend.
 pub trait Database:
-    UserStore + SessionIndex + FamilyStore + OpaqueStore + NoteStore + AuditLog + Housekeeping + Census
+    UserStore
+    + SessionIndex
+    + FamilyStore
+    + OpaqueStore
+    + NoteStore
+    + AuditLog
+    + Housekeeping
+    + Census
+    + KeyStore
 {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> DatabaseKind;
@@ -211,6 +237,9 @@ pub struct Store {
     pub counters: Arc<dyn counters::Counters>,
     /// The shared Redis, when there is one (several servers).
     pub shared: Option<redis::RedisPool>,
+    /// Cluster events to the other servers (nothing without the shared Redis).
+    pub events: events::Events,
+    shared_url: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -262,6 +291,7 @@ impl Store {
             };
         let sessions = match &config.session_store_url {
             None => sessions,
+            Some(url) if url == MEMORY_SESSIONS => sessions::SessionRecords::memory(),
             Some(url) => {
                 let redis = redis::connect(url, "SESSION_STORE_URL").await?;
                 sessions::SessionRecords::redis(redis, &config.redis_prefix)
@@ -276,12 +306,28 @@ impl Store {
                 .clone()
                 .map(|pool| (pool, config.redis_prefix.as_str())),
         );
+        let events = match &shared {
+            Some(pool) => events::Events::redis(pool.clone(), &config.redis_prefix),
+            None => events::Events::none(),
+        };
         Ok(Self {
             db,
             sessions,
             counters,
             shared,
+            events,
+            shared_url: config.shared_url.clone(),
         })
+    }
+
+    /// The other servers' events, on a connection of its own; `None` without the shared Redis.
+    pub async fn subscribe(
+        &self,
+    ) -> anyhow::Result<Option<tokio::sync::mpsc::Receiver<events::Delivery>>> {
+        match &self.shared_url {
+            Some(url) => self.events.subscribe(url).await,
+            None => Ok(None),
+        }
     }
 
     /// Which database this is.
@@ -326,6 +372,11 @@ impl Store {
 
     /// Counting what is stored.
     pub fn census(&self) -> Arc<dyn Census> {
+        self.db.clone()
+    }
+
+    /// The signing keys' ids.
+    pub fn keys(&self) -> Arc<dyn KeyStore> {
         self.db.clone()
     }
 }

@@ -292,6 +292,17 @@ pub struct OpaqueEntry {
     pub client: ClientMeta,
 }
 
+/// An access-token signing key's id and lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRow {
+    /// The key id (`kid` in token headers and the JWKS).
+    pub kid: String,
+    /// When it was added.
+    pub created_at: Millis,
+    /// When it was retired; tokens it signed are refused from then on.
+    pub retired_at: Option<Millis>,
+}
+
 /// A stored note.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteRecord {

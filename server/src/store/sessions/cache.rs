@@ -25,6 +25,7 @@ use tower_sessions::{
 };
 
 use super::SessionRecords;
+use crate::store::events::{Event, Events};
 /// Independent locks, so concurrent requests rarely wait for each other.
 const SHARDS: usize = 16;
 /// Entries per shard before expired ones are swept (and, if still full, the shard is emptied).
@@ -48,16 +49,19 @@ enum Entry {
 #[derive(Debug, Clone)]
 pub struct RevocableStore {
     inner: SessionRecords,
+    events: Events,
     cache_for: Option<time::Duration>,
     shards: Arc<[Mutex<HashMap<Id, Entry>>]>,
     hasher: RandomState,
 }
 
 impl RevocableStore {
-    /// Wraps the records; `cache_for` zero turns the read cache off.
-    pub fn new(inner: SessionRecords, cache_for: Duration) -> Self {
+    /// Wraps the records; `cache_for` zero turns the read cache off. Deletes are announced
+    /// on `events`, so other servers drop their cached copy.
+    pub fn new(inner: SessionRecords, cache_for: Duration, events: Events) -> Self {
         Self {
             inner,
+            events,
             cache_for: (!cache_for.is_zero())
                 .then(|| time::Duration::try_from(cache_for).unwrap_or(time::Duration::MINUTE)),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
@@ -81,6 +85,25 @@ impl RevocableStore {
             }
         }
         Some(f(&mut shard))
+    }
+
+    /// Leaves a tombstone for `id` (another server deleted it): loads answer "no session" and
+    /// racing writes are ignored here, as if the delete had happened on this server.
+    pub fn forget(&self, id: &Id) {
+        let until = OffsetDateTime::now_utc()
+            + time::Duration::try_from(TOMBSTONE_LIFETIME).unwrap_or(time::Duration::MINUTE);
+        self.with_shard(id, |shard| {
+            shard.insert(*id, Entry::Gone { until });
+        });
+    }
+
+    /// Drops every cached record (events may have been missed); tombstones stay.
+    pub fn drop_cached(&self) {
+        for shard in self.shards.iter() {
+            if let Ok(mut shard) = shard.lock() {
+                shard.retain(|_, e| matches!(e, Entry::Gone { .. }));
+            }
+        }
     }
 
     /// Caches a record unless a delete got there first.
@@ -164,11 +187,10 @@ impl SessionStore for RevocableStore {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.inner.delete(session_id).await?;
-        let until = OffsetDateTime::now_utc()
-            + time::Duration::try_from(TOMBSTONE_LIFETIME).unwrap_or(time::Duration::MINUTE);
-        self.with_shard(session_id, |shard| {
-            shard.insert(*session_id, Entry::Gone { until });
-        });
+        self.forget(session_id);
+        self.events
+            .publish(&Event::SessionEnded(session_id.to_string()))
+            .await;
         Ok(())
     }
 }
@@ -207,7 +229,11 @@ mod tests {
         .await
         .unwrap();
         let records = store.sessions.clone();
-        (RevocableStore::new(records.clone(), cache), records, dir)
+        (
+            RevocableStore::new(records.clone(), cache, Events::none()),
+            records,
+            dir,
+        )
     }
 
     fn record() -> Record {

@@ -7,6 +7,7 @@
 //! | SQLite | table `tower_sessions` (tower-sessions' `SqliteStore`) | a sweep every `SESSION_CLEANUP_INTERVAL_SECS` |
 //! | PostgreSQL | table `tower_sessions` (tower-sessions' `PostgresStore`) | the same sweep |
 //! | Redis | keys `<prefix>session:<id>` ([`redis::RedisSessions`]) | Redis deletes each key at its expiry (`PXAT`) |
+//! | memory (`SESSION_STORE_URL=memory:`) | this process only ([`memory::MemorySessions`]) | the same sweep |
 //!
 //! **Saving never resurrects.** tower-sessions writes a session back at the end of every
 //! request that changed it. The stock SQL stores upsert, which opens a lost-update race: a
@@ -15,6 +16,7 @@
 //! new sessions go through `create`. [`cache::RevocableStore`] adds a read cache on top.
 
 pub mod cache;
+pub mod memory;
 pub mod redis;
 
 use std::{fmt, sync::Arc};
@@ -37,6 +39,8 @@ pub enum SessionBackendKind {
     Postgres,
     /// Redis.
     Redis,
+    /// This process's memory.
+    Memory,
 }
 
 impl SessionBackendKind {
@@ -46,6 +50,7 @@ impl SessionBackendKind {
             Self::Sqlite => "sqlite",
             Self::Postgres => "postgres",
             Self::Redis => "redis",
+            Self::Memory => "memory",
         }
     }
 }
@@ -83,6 +88,11 @@ impl SessionRecords {
     /// Wraps a backend.
     pub fn new(backend: impl RecordBackend + 'static) -> Self {
         Self(Arc::new(backend))
+    }
+
+    /// Records in this process's memory.
+    pub fn memory() -> Self {
+        Self::new(memory::MemorySessions::default())
     }
 
     /// Records in Redis, under `prefix`.

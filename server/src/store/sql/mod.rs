@@ -174,8 +174,8 @@ macro_rules! sql_backend {
         use $crate::{
             clock::Millis,
             store::{
-                AuditLog, Census, Decide, FamilyStore, Housekeeping, NoteStore, OpaqueStore,
-                Result, SessionIndex, UserStore,
+                AuditLog, Census, Decide, FamilyStore, Housekeeping, KeyStore, NoteStore,
+                OpaqueStore, Result, SessionIndex, UserStore,
                 model::*,
                 sql::{self, Dialect},
             },
@@ -593,6 +593,50 @@ macro_rules! sql_backend {
                 .bind(now)
                 .fetch_one(&self.pool)
                 .await?)
+            }
+        }
+
+        #[async_trait]
+        impl KeyStore for $db {
+            async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>> {
+                let rows = sqlx::query_as::<_, (String, i64, Option<i64>)>(
+                    "select kid, created_at, retired_at from signing_keys
+                      order by created_at, kid",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(kid, created_at, retired_at)| SigningKeyRow {
+                        kid,
+                        created_at,
+                        retired_at,
+                    })
+                    .collect())
+            }
+
+            async fn add_signing_key(&self, kid: &str, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "insert into signing_keys (kid, created_at) values ($1, $2)
+                     on conflict (kid) do nothing",
+                )
+                .bind(kid)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn retire_signing_key(&self, kid: &str, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "update signing_keys set retired_at = $2
+                      where kid = $1 and retired_at is null",
+                )
+                .bind(kid)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
         }
 
