@@ -6,6 +6,7 @@
 #   scripts/bench.sh                       full run (~8 minutes after the build)
 #   BENCH_SECS=2 BENCH_ROUNDS=1 scripts/bench.sh   a quick smoke run
 #   BENCH_ONLY=storm scripts/bench.sh      the login storm and its hashing target alone
+#   BENCH_ONLY=cluster scripts/bench.sh    nginx + 3 servers + the API server (bench_cluster.py)
 #
 # Results go to bench/results/<date>.md and .json; the exit status is 1 if a target is missed.
 # Targets:
@@ -28,6 +29,15 @@ command -v wrk >/dev/null || {
     echo "==> apt: installing wrk"
     if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk; else sudo apt-get install -y -qq wrk; fi
 }
+
+if [ "${BENCH_ONLY:-}" = cluster ]; then
+    # nginx, three app servers and the API server (scripts/cluster.sh), measured together.
+    if [ "${CLUSTER_PROFILE:-release}" = release ]; then
+        echo "==> building the release server"
+        cargo build --release -p server --locked --quiet
+    fi
+    exec python3 scripts/bench_cluster.py
+fi
 
 echo "==> building the release server"
 cargo build --release -p server --locked --quiet

@@ -3,12 +3,13 @@
 #
 #   browser ──> nginx 127.0.0.1:8080 ──round robin──> app servers 127.0.0.1:3001…300N
 #                  │                                       │  PostgreSQL (users, tokens)
-#                  └── /resource/ ──> API server :3010     │  Redis (sessions, throttle, events)
+#                  └── /resource/ ──> API server :3030     │  Redis (sessions, throttle, events)
 #                                     (JWKS only)  <───────┘  /.well-known/jwks.json
 #
 #   scripts/cluster.sh            3 app servers, release build
 #   CLUSTER_SERVERS=2 scripts/cluster.sh
 #   CLUSTER_PROFILE=debug scripts/cluster.sh   uses target/debug/server (the test suite does)
+#   CLUSTER_BUILD=no                           uses the binary as it is (no cargo leptos build)
 #
 # Installs what is missing (Rust tools, nginx, PostgreSQL, Redis), builds, starts everything,
 # prints the URLs and stops everything it started on Ctrl-C (or when killed). Logs and the
@@ -20,7 +21,7 @@ servers=${CLUSTER_SERVERS:-3}
 profile=${CLUSTER_PROFILE:-release}
 listen=${CLUSTER_LISTEN:-127.0.0.1:8080}
 first_port=${CLUSTER_FIRST_PORT:-3001}
-api_addr=${CLUSTER_API_ADDR:-127.0.0.1:3010}
+api_addr=${CLUSTER_API_ADDR:-127.0.0.1:3030}
 dir=$(mkdir -p "${CLUSTER_DIR:-data/cluster}" && cd "${CLUSTER_DIR:-data/cluster}" && pwd)
 public_url=http://$listen
 
@@ -32,6 +33,7 @@ as_root() {
 }
 
 # --- What the cluster needs -----------------------------------------------------------------
+scripts/setup.sh build
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     say "apt: installing nginx"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -42,8 +44,7 @@ fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 eval "$(scripts/services.sh)"
 
-if [ "$profile" = release ]; then
-    scripts/setup.sh build
+if [ "$profile" = release ] && [ "${CLUSTER_BUILD:-yes}" != no ]; then
     source scripts/env.sh
     say "building (release)"
     cargo leptos build --release

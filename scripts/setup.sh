@@ -80,6 +80,13 @@ if [ ! -x tools/venv/bin/schemathesis ] || [ tools/requirements.txt -nt tools/ve
     touch tools/venv/bin/schemathesis
 fi
 
+# --- The cluster tests: nginx in front of several servers -----------------------------------
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    apt_install nginx
+    # Debian's package starts a system nginx on port 80; the tests run their own.
+    as_root service nginx stop >/dev/null 2>&1 || true
+fi
+
 # --- Browser tests: Debian's Chromium and Playwright from npm ----------------------------
 apt_install chromium
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then

@@ -2,8 +2,10 @@
 # The whole test suite, set-up included: formatting, lints (server and WASM builds), every Rust
 # test — the API suite once per backend (SQLite; PostgreSQL; PostgreSQL with Redis sessions),
 # against real servers that scripts/services.sh starts where they are missing — then the
-# Playwright suite in Debian's Chromium against a freshly built server; then short smoke runs
-# of the long scripts (the soak; the fuzz corpus runs inside `cargo test`). Every step has a
+# Playwright suite in Debian's Chromium against a freshly built server, and its login, profile
+# and devices specs again against the cluster (nginx, three servers); then short smoke runs of
+# the long scripts (the soak, the cluster benchmark; the fuzz corpus and the multi-process
+# cluster tests run inside `cargo test`). Every step has a
 # time limit, so a hang fails the run instead of stalling it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +33,8 @@ step 30 cargo test -p server --locked
 step 30 cargo leptos build
 step 10 scripts/contract.sh
 step 20 bash -c 'cd end2end && npx playwright test'
+step 10 bash -c 'cd end2end && npx playwright test -c playwright.cluster.config.ts'
 step 5 env SOAK_SERVER=target/debug/server SOAK_SECS=20 SOAK_USERS=12 scripts/soak.sh
+step 15 env BENCH_ONLY=cluster CLUSTER_PROFILE=debug BENCH_SECS=1 BENCH_ROUNDS=1 BENCH_COUNTED=200 \
+    scripts/bench.sh
 printf '\n\033[1mAll tests passed in %ss.\033[0m\n' "$SECONDS"

@@ -157,6 +157,30 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         method: "Forge a token with the current key, rotate the key, and try the forged token, an honest token and an honest refresh.",
         runs_in: RunsIn::Server,
     },
+    ExperimentInfo {
+        id: "shared-store",
+        title: "Sessions across servers",
+        claim: "Sessions break across servers unless the session store is shared; a token works on any server that has the key.",
+        seed: "세션은 서버에 상태를 저장하기 때문에 서버를 여러 대로 늘리면(scale-out) 다른 서버는 그 세션을 모른다. 세션 저장소를 Redis처럼 공유하거나 sticky session을 써야 한다.",
+        method: "Start two extra servers that keep sessions in their own memory, log in on one and ask the other; then two that share the store; then a token.",
+        runs_in: RunsIn::Server,
+    },
+    ExperimentInfo {
+        id: "api-server",
+        title: "A separate API server",
+        claim: "A separate API server verifies a token with the public key alone, with no store — and so cannot see a logout until the token expires.",
+        seed: "JWT는 서버가 상태를 저장하지 않아도 되니 확장성이 좋다. 공개키만 있으면 어느 서버에서든 토큰을 검증할 수 있다.",
+        method: "Start an API server that knows only the JWKS URL; call it with a token, a tampered token, and the token after logout.",
+        runs_in: RunsIn::Server,
+    },
+    ExperimentInfo {
+        id: "logout-everywhere",
+        title: "Logout on every server",
+        claim: "A logout on one server is refused by the others within a second.",
+        seed: "세션 방식은 서버에서 세션을 삭제하면 바로 로그아웃시킬 수 있다. 서버가 여러 대여도 마찬가지일까?",
+        method: "Start two servers on one store, log in on A, ask B, log out on A, and time how long B keeps accepting the session.",
+        runs_in: RunsIn::Server,
+    },
 ];
 
 /// The catalogue entry for `id`.

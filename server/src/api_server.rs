@@ -12,7 +12,7 @@
 //! key ids cause no fetch storm — and every `JWKS_RELOAD_SECS` (default the JWKS' `max-age`,
 //! [`JWKS_MAX_AGE`]) so that retired keys drop out.
 //!
-//! Settings: `API_ADDR` (default `127.0.0.1:3010`), `JWKS_URL` (required), `JWT_ISSUER`,
+//! Settings: `API_ADDR` (default `127.0.0.1:3030`), `JWKS_URL` (required), `JWT_ISSUER`,
 //! `JWT_AUDIENCE` (default `authlab`), `JWT_LEEWAY_SECS` (default 5),
 //! `JWKS_REFRESH_MIN_SECS` (default 10), `JWKS_RELOAD_SECS` (default 60).
 
@@ -57,9 +57,9 @@ impl ApiServerConfig {
     pub fn from_env() -> anyhow::Result<Self> {
         let get = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
         let addr = get("API_ADDR")
-            .unwrap_or_else(|| "127.0.0.1:3010".into())
+            .unwrap_or_else(|| "127.0.0.1:3030".into())
             .parse()
-            .context("API_ADDR must be an address like 127.0.0.1:3010")?;
+            .context("API_ADDR must be an address like 127.0.0.1:3030")?;
         let Some(jwks_url) = get("JWKS_URL") else {
             bail!("JWKS_URL is required: the app servers' /.well-known/jwks.json");
         };

@@ -75,6 +75,9 @@ pub struct Config {
     pub lab_attacker_addr: SocketAddr,
     /// `SINGLE_SESSION` (default false): a new login ends the user's other logins (both modes).
     pub single_session: bool,
+    /// `LAB_SERVER_BIN` (default: this executable): the server binary the lab's scale-out
+    /// experiments start as extra servers (tests point it at the built binary).
+    pub lab_server_bin: Option<PathBuf>,
 }
 
 /// Cookie-session settings.
@@ -358,6 +361,7 @@ impl Config {
             lab_switches,
             lab_attacker_addr,
             single_session,
+            lab_server_bin: src.get("LAB_SERVER_BIN").map(PathBuf::from),
         })
     }
 

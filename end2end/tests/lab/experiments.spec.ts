@@ -13,7 +13,8 @@ test('the lab lists every experiment, and /lab leads there', async ({ page }) =>
   for (const id of [
     'no-credential', 'credential-contents', 'stolen-cookie', 'stolen-token', 'forgery', 'csrf', 'xss',
     'refresh-reuse', 'server-state', 'wire-bytes', 'sliding-session', 'single-session',
-    'opaque-token', 'scoped-token', 'leaked-secret',
+    'opaque-token', 'scoped-token', 'leaked-secret', 'shared-store', 'api-server',
+    'logout-everywhere',
   ]) {
     await expect(lab.card(id)).toBeVisible();
     await expect(lab.card(id).getByRole('button', { name: 'Run' })).toBeVisible();
@@ -185,4 +186,34 @@ test('a leaked signing secret forges tokens until the key is rotated', async ({ 
   await expect(r.fact('honest_after')).toHaveText('401');
   await expect(r.fact('refresh_after')).toHaveText('200');
   await expect(r.fact('honest_again')).toHaveText('200');
+});
+
+test('sessions across servers: lost without a shared store, kept with one; a token works anywhere', async ({ page }) => {
+  const r = await runExperiment(page, 'shared-store');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('per_server_a')).toHaveText('200');
+  await expect(r.fact('per_server_b')).toHaveText('0/5');
+  await expect(r.fact('token_b')).toHaveText('5/5');
+  await expect(r.fact('shared_d')).toHaveText('5/5');
+  await expect(r.charts).toHaveCount(1);
+});
+
+test('a separate API server verifies with the public key alone and cannot see a logout', async ({ page }) => {
+  const r = await runExperiment(page, 'api-server');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('api_status')).toHaveText('200');
+  await expect(r.fact('api_store')).toHaveText('0');
+  await expect(r.fact('api_tampered')).toHaveText('401');
+  await expect(r.fact('api_after_logout')).toHaveText('200');
+  await expect(r.fact('strict_after_logout')).toHaveText('401');
+});
+
+test('logout on one server: without Redis the other server notices when its cache expires', async ({ page }) => {
+  // The e2e server runs on SQLite without Redis: the peers cannot broadcast, so the verdict is
+  // "partly" and the delay is the peers' 2-second session cache (the cluster run measures ms).
+  const r = await runExperiment(page, 'logout-everywhere');
+  await r.expectOutcome('partly');
+  const longest = await r.number('max_delay');
+  expect(longest).toBeGreaterThan(500);
+  expect(longest).toBeLessThan(5000);
 });

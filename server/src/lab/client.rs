@@ -127,6 +127,12 @@ impl LabClient {
         })
     }
 
+    /// Carries another client's credentials: the same browser or app, talking to another
+    /// server.
+    pub fn same_browser_as(&self, other: &LabClient) {
+        self.steal_from(other);
+    }
+
     /// Copies another client's credentials (a thief who got hold of them).
     pub fn steal_from(&self, victim: &LabClient) {
         if let (Ok(mut mine), Ok(theirs)) = (self.jar.lock(), victim.jar.lock()) {

@@ -26,6 +26,8 @@ use crate::{
     store::Footprint,
 };
 
+mod scale;
+
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// Runs experiment `id` and reports. One experiment at a time (they flip global switches);
@@ -54,6 +56,9 @@ pub async fn run(state: &AppState, id: &str) -> Result<Report> {
         "opaque-token" => opaque_token(&mut run).await,
         "scoped-token" => scoped_token(&mut run).await,
         "leaked-secret" => leaked_secret(&mut run).await,
+        "shared-store" => scale::shared_store(&mut run).await,
+        "api-server" => scale::api_server(&mut run).await,
+        "logout-everywhere" => scale::logout_everywhere(&mut run).await,
         _ => Err(ApiError::NotFound),
     };
     // Whatever happened, the run's overrides end with it (they would expire by themselves).

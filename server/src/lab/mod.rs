@@ -8,6 +8,7 @@ pub mod attacker;
 pub mod client;
 pub mod compare;
 pub mod experiments;
+pub mod peers;
 
 use std::{
     collections::VecDeque,

@@ -30,9 +30,28 @@ fn claims(app: &TestApp, sub: &str, sid: &str) -> Value {
     })
 }
 
-fn sign(claims: &Value, alg: Algorithm, typ: Option<&str>, key: &[u8]) -> String {
-    let mut header = Header::new(alg);
+/// Signs `claims` as the server does (its algorithm, its current key and key id), with the
+/// given `typ` header.
+fn sign(app: &TestApp, claims: &Value, typ: Option<&str>) -> String {
+    let (mut header, key) = app
+        .state
+        .access_tokens
+        .signing_kit()
+        .expect("a signing key");
     header.typ = typ.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &key).expect("signs")
+}
+
+/// Signs with an HMAC algorithm and `key`, naming the server's current key id.
+fn sign_hmac(app: &TestApp, claims: &Value, alg: Algorithm, key: &[u8]) -> String {
+    let (real, _) = app
+        .state
+        .access_tokens
+        .signing_kit()
+        .expect("a signing key");
+    let mut header = Header::new(alg);
+    header.typ = Some("at+jwt".into());
+    header.kid = real.kid;
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).expect("signs")
 }
 
@@ -89,8 +108,17 @@ async fn token_login_answers_an_oauth_style_pair_of_typed_tokens() {
     assert_eq!(pair["expires_in"], 300);
     let access = pair["access_token"].as_str().unwrap();
     let head = decode_part(access, 0);
-    assert_eq!(head["alg"], "HS256");
+    assert_eq!(head["alg"], "EdDSA");
     assert_eq!(head["typ"], "at+jwt");
+    // The key id names a key the JWKS publishes.
+    let jwks = body(
+        app.anonymous()
+            .get(app.url("/.well-known/jwks.json"))
+            .send_ok()
+            .await,
+    )
+    .await;
+    assert_eq!(jwks["keys"][0]["kid"], head["kid"]);
     let claims = decode_part(access, 1);
     for claim in ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid"] {
         assert!(claims.get(claim).is_some(), "missing {claim}: {claims}");
@@ -190,40 +218,62 @@ async fn alg_none_is_refused() {
     refused(&app, &client, &format!("{head}.{payload}.")).await;
 }
 
-async fn another_hmac_algorithm_with_the_right_key_is_refused() {
+async fn an_hmac_token_made_with_the_servers_own_keys_is_refused() {
     let (app, client, claims) = setup().await;
-    let key = secret(&app);
-    refused(
-        &app,
-        &client,
-        &sign(&claims, Algorithm::HS384, Some("at+jwt"), key.as_bytes()),
+    // Algorithm confusion: the public key (anyone can read it in the JWKS) used as an HMAC
+    // secret — the classic attack on verifiers that let the token pick the algorithm.
+    let jwks = body(
+        app.anonymous()
+            .get(app.url("/.well-known/jwks.json"))
+            .send_ok()
+            .await,
     )
     .await;
-    refused(
-        &app,
-        &client,
-        &sign(&claims, Algorithm::HS512, Some("at+jwt"), key.as_bytes()),
-    )
-    .await;
-    // The control: the same claims with HS256 pass.
-    let ok = client
-        .me_with(&sign(
-            &claims,
-            Algorithm::HS256,
-            Some("at+jwt"),
-            key.as_bytes(),
-        ))
+    let public = URL_SAFE_NO_PAD
+        .decode(jwks["keys"][0]["x"].as_str().unwrap())
+        .unwrap();
+    for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+        refused(&app, &client, &sign_hmac(&app, &claims, alg, &public)).await;
+        // And the secret every key derives from, used directly.
+        refused(
+            &app,
+            &client,
+            &sign_hmac(&app, &claims, alg, secret(&app).as_bytes()),
+        )
         .await;
+    }
+    // The control: the same claims signed as the server signs pass.
+    let ok = client.me_with(&sign(&app, &claims, Some("at+jwt"))).await;
     assert_eq!(ok.status(), StatusCode::OK);
 }
 
 async fn a_token_signed_with_another_key_is_refused() {
     let (app, client, claims) = setup().await;
-    let other = server::config::generate_secret();
+    let (header, _) = app.state.access_tokens.signing_kit().unwrap();
+    let other = server::auth::keys::throwaway_key(server::auth::keys::SigningAlgorithm::EdDsa);
     refused(
         &app,
         &client,
-        &sign(&claims, Algorithm::HS256, Some("at+jwt"), other.as_bytes()),
+        &jsonwebtoken::encode(&header, &claims, &other).unwrap(),
+    )
+    .await;
+}
+
+async fn a_token_naming_an_unknown_key_or_no_key_is_refused() {
+    let (app, client, claims) = setup().await;
+    let (mut header, key) = app.state.access_tokens.signing_kit().unwrap();
+    header.kid = Some("no-such-key".into());
+    refused(
+        &app,
+        &client,
+        &jsonwebtoken::encode(&header, &claims, &key).unwrap(),
+    )
+    .await;
+    header.kid = None;
+    refused(
+        &app,
+        &client,
+        &jsonwebtoken::encode(&header, &claims, &key).unwrap(),
     )
     .await;
 }
@@ -231,12 +281,7 @@ async fn a_token_signed_with_another_key_is_refused() {
 async fn refused_with(edit: impl FnOnce(&mut Value, i64)) {
     let (app, client, mut claims) = setup().await;
     edit(&mut claims, app.state.clock_now_secs());
-    let token = sign(
-        &claims,
-        Algorithm::HS256,
-        Some("at+jwt"),
-        secret(&app).as_bytes(),
-    );
+    let token = sign(&app, &claims, Some("at+jwt"));
     refused(&app, &client, &token).await;
 }
 
@@ -274,31 +319,15 @@ async fn a_token_from_another_issuer_is_refused() {
 
 async fn a_jwt_that_is_not_typed_as_an_access_token_is_refused() {
     let (app, client, claims) = setup().await;
-    let key = secret(&app);
-    refused(
-        &app,
-        &client,
-        &sign(&claims, Algorithm::HS256, Some("JWT"), key.as_bytes()),
-    )
-    .await;
-    refused(
-        &app,
-        &client,
-        &sign(&claims, Algorithm::HS256, None, key.as_bytes()),
-    )
-    .await;
+    refused(&app, &client, &sign(&app, &claims, Some("JWT"))).await;
+    refused(&app, &client, &sign(&app, &claims, None)).await;
 }
 
 async fn clock_skew_within_the_documented_leeway_is_tolerated() {
     let (app, client, mut claims) = setup().await;
     let now = app.state.clock_now_secs();
     claims["nbf"] = json!(now + 3); // leeway is 5 s
-    let token = sign(
-        &claims,
-        Algorithm::HS256,
-        Some("at+jwt"),
-        secret(&app).as_bytes(),
-    );
+    let token = sign(&app, &claims, Some("at+jwt"));
     assert_eq!(client.me_with(&token).await.status(), StatusCode::OK);
 }
 
@@ -526,7 +555,8 @@ on_every_backend!(
     a_token_in_the_query_string_is_ignored,
     a_tampered_payload_is_refused,
     alg_none_is_refused,
-    another_hmac_algorithm_with_the_right_key_is_refused,
+    an_hmac_token_made_with_the_servers_own_keys_is_refused,
+    a_token_naming_an_unknown_key_or_no_key_is_refused,
     a_token_signed_with_another_key_is_refused,
     an_expired_token_is_refused,
     a_token_not_valid_yet_is_refused,

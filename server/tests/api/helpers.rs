@@ -206,6 +206,8 @@ async fn spawn(settings: Settings, wall_clock: bool) -> TestApp {
         ("JWT_SECRET".into(), generate_secret()),
         ("REFRESH_TOKEN_SECRET".into(), generate_secret()),
         ("PASSWORD_HASH_THREADS".into(), "2".into()),
+        // The lab's scale-out experiments start extra servers: the built binary, not this test.
+        ("LAB_SERVER_BIN".into(), env!("CARGO_BIN_EXE_server").into()),
     ]);
     env.extend(storage_env(Backend::current(), &dir).await);
     for (k, v) in settings.0 {

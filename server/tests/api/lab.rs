@@ -243,7 +243,7 @@ async fn rotating_the_signing_key_ends_access_tokens_but_not_refresh_tokens() {
     let app = spawn_app().await;
     let client: BearerClient = app.user("alice").await;
     assert_eq!(client.me().await.status(), StatusCode::OK);
-    server::lab::rotate_secret(&app.state).unwrap();
+    server::lab::rotate_secret(&app.state).await.unwrap();
     let res = client.me().await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(body(res).await["error"], "invalid_token");
@@ -261,7 +261,7 @@ async fn production_has_no_lab_switches() {
         .send_ok()
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(server::lab::rotate_secret(&app.state).is_err());
+    assert!(server::lab::rotate_secret(&app.state).await.is_err());
     assert!(
         server::lab::experiments::run(&app.state, "forgery")
             .await
@@ -334,6 +334,40 @@ experiment_tests! {
     opaque_token => "opaque-token": Outcome::Confirmed,
     scoped_token => "scoped-token": Outcome::Confirmed,
     leaked_secret => "leaked-secret": Outcome::Confirmed,
+    shared_store => "shared-store": Outcome::Confirmed,
+    api_server => "api-server": Outcome::Confirmed,
+}
+
+/// The logout reaches the other server in milliseconds where the lab server has Redis (its
+/// peers broadcast on it), and only when the cache expires where it has none.
+async fn logout_reaches_every_server_in_milliseconds_with_redis_and_at_cache_expiry_without() {
+    let app = spawn_real_time_app(Settings::default()).await;
+    let report = server::lab::experiments::run(&app.state, "logout-everywhere")
+        .await
+        .expect("the experiment runs");
+    let with_redis = app.state.config.store.shared_url.is_some();
+    let expected = if with_redis {
+        Outcome::Confirmed
+    } else {
+        Outcome::Partly
+    };
+    assert_eq!(report.verdict.outcome, expected, "{}", report.verdict.text);
+    let max = report
+        .steps
+        .iter()
+        .flat_map(|s| &s.facts)
+        .find(|f| f.key == "max_delay")
+        .expect("the longest delay is reported")
+        .value
+        .trim_end_matches(" ms")
+        .parse::<f64>()
+        .unwrap();
+    if with_redis {
+        assert!(max <= 1000.0, "{max} ms");
+    } else {
+        // SESSION_CACHE_SECS=2 on the peers: B trusts its copy until then.
+        assert!((500.0..=5000.0).contains(&max), "{max} ms");
+    }
 }
 
 #[test]
@@ -342,7 +376,8 @@ fn every_server_experiment_has_a_test_above() {
         .iter()
         .filter(|e| e.runs_in == RunsIn::Server)
         .count();
-    assert_eq!(server_side, 13);
+    // Every one in `experiment_tests!`, and logout-everywhere on its own.
+    assert_eq!(server_side, 16);
 }
 
 async fn experiments_leave_the_switches_as_they_found_them() {
@@ -369,4 +404,5 @@ on_every_backend!(
     lab_logins_refuse_lifetimes_out_of_range,
     a_lab_token_login_issues_the_asked_lifetime_and_keeps_it_on_refresh,
     experiments_leave_the_switches_as_they_found_them,
+    logout_reaches_every_server_in_milliseconds_with_redis_and_at_cache_expiry_without,
 );
