@@ -671,7 +671,7 @@ async fn signing_keys_rotate_cluster_wide_and_the_api_server_verifies_with_the_j
     )
     .unwrap();
     let mut tampered = new.clone();
-    tampered.insert_str(new.find('.').unwrap() + 5, "A");
+    tampered.insert(new.find('.').unwrap() + 5, 'A');
     for base in [&a, &b, &api] {
         for token in [&unknown, &tampered] {
             let res = me_with_token(base, token).await;
