@@ -23,7 +23,10 @@ import sys
 import time
 import urllib.request
 
-SECS = int(os.environ.get("BENCH_SECS", "4"))
+# oha's runner and summary are bench.py's (same directory).
+from bench import oha
+
+SECS = int(os.environ.get("BENCH_SECS", "4"))  # bench.py's oha reads the same variable
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 COUNTED = int(os.environ.get("BENCH_COUNTED", "4000"))
@@ -47,20 +50,6 @@ def post(base, path, body):
     req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST")
     req.add_header("content-type", "application/json")
     return urllib.request.urlopen(req, timeout=30)
-
-
-def oha(args, secs=None, requests=None):
-    span = ["-n", str(requests)] if requests else ["-z", f"{secs or SECS}s"]
-    out = subprocess.run(["oha", "--no-tui", "--output-format", "json", *span, *args],
-                         capture_output=True, text=True, check=True).stdout
-    d = json.loads(out)
-    codes = d.get("statusCodeDistribution", {})
-    ok = sum(v for k, v in codes.items() if k.startswith("2"))
-    cut = lambda k: "deadline" in k.lower() or "aborted" in k.lower()
-    bad = sum(v for k, v in codes.items() if not k.startswith("2")) + sum(
-        v for k, v in d.get("errorDistribution", {}).items() if not cut(k))
-    p = d["latencyPercentiles"]
-    return dict(rps=d["summary"]["requestsPerSec"], p99=p["p99"] * 1000, ok=ok, errors=bad)
 
 
 def redis_commands():

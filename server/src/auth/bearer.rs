@@ -582,6 +582,59 @@ mod tests {
         assert!(tokens.verify_fresh(&token, 1_000).await.is_ok());
     }
 
+    /// A key source that counts how often it is asked.
+    struct Counting(Arc<StaticKeys>, std::sync::atomic::AtomicUsize);
+
+    #[async_trait::async_trait]
+    impl KeySource for Counting {
+        async fn load(&self) -> anyhow::Result<KeySet> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.0.load().await
+        }
+    }
+
+    #[tokio::test]
+    async fn forged_key_ids_make_the_verifier_ask_its_source_at_most_once_per_period() {
+        let mut config = tokens_config();
+        config.key_refetch_every = Duration::from_secs(10);
+        let keys = Arc::new(StaticKeys::new(config.algorithm, config.jwt_secret.clone()));
+        let source = Arc::new(Counting(keys, std::sync::atomic::AtomicUsize::new(0)));
+        let tokens = AccessTokens::new((&config).into(), source.clone())
+            .await
+            .unwrap();
+        let (token, _) = tokens.issue(&user(), "f", 1_000, None, "read").unwrap();
+        let (mut header, key) = tokens.signing_kit().unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                token.split('.').nth(1).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let asked_at_start = source.1.load(std::sync::atomic::Ordering::SeqCst);
+        for i in 0..50 {
+            header.kid = Some(format!("forged-{i}"));
+            let forged = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+            assert!(tokens.verify_fresh(&forged, 1_000).await.is_err());
+        }
+        // Start-up counts as a fetch, so within the period not one more was made.
+        assert_eq!(
+            source.1.load(std::sync::atomic::Ordering::SeqCst),
+            asked_at_start
+        );
+        // Past the period, one more (and still refused).
+        *tokens.last_fetch.lock().await = Instant::now().checked_sub(Duration::from_secs(11));
+        header.kid = Some("forged-late".into());
+        let forged = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+        assert!(tokens.verify_fresh(&forged, 1_000).await.is_err());
+        assert!(tokens.verify_fresh(&forged, 1_000).await.is_err());
+        assert_eq!(
+            source.1.load(std::sync::atomic::Ordering::SeqCst),
+            asked_at_start + 1
+        );
+    }
+
     fn tokens_config() -> TokenConfig {
         let env: std::collections::HashMap<String, String> = [
             ("JWT_SECRET", generate_secret()),

@@ -127,6 +127,31 @@ impl Account {
     }
 }
 
+/// Registers a new throwaway user (`lab-xxxxxxxx`, a random password) through `client`, on
+/// whichever server it talks to.
+async fn register(client: &LabClient) -> Result<Account> {
+    let suffix: String = (0..8)
+        .map(|_| char::from(b'a' + rand::rng().random_range(0..26u8)))
+        .collect();
+    let mut secret = [0u8; 18];
+    rand::rng().fill_bytes(&mut secret);
+    let account = Account {
+        id: 0,
+        username: format!("lab-{suffix}"),
+        password: URL_SAFE_NO_PAD.encode(secret),
+    };
+    let res = client
+        .post("/api/auth/register", Some(account.creds()))
+        .await?;
+    let id = res.json["id"].as_i64().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "registering a lab user answered {}",
+            res.status()
+        ))
+    })?;
+    Ok(Account { id, ..account })
+}
+
 /// The `dur` of the `auth` entry of a `Server-Timing` header, in microseconds.
 fn auth_micros(exchange: &Exchange) -> Option<f64> {
     let timing = exchange.server_timing.as_deref()?;
@@ -206,30 +231,11 @@ impl<'a> Run<'a> {
         });
     }
 
-    /// Registers a new throwaway user (`lab-xxxxxxxx`).
+    /// Registers a new throwaway user (`lab-xxxxxxxx`) on this server.
     async fn account(&mut self) -> Result<Account> {
-        let suffix: String = (0..8)
-            .map(|_| char::from(b'a' + rand::rng().random_range(0..26u8)))
-            .collect();
-        let mut secret = [0u8; 18];
-        rand::rng().fill_bytes(&mut secret);
-        let account = Account {
-            id: 0,
-            username: format!("lab-{suffix}"),
-            password: URL_SAFE_NO_PAD.encode(secret),
-        };
-        let res = self
-            .app("lab")
-            .post("/api/auth/register", Some(account.creds()))
-            .await?;
-        let id = res.json["id"].as_i64().ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
-                "registering a lab user answered {}",
-                res.status()
-            ))
-        })?;
-        self.accounts.push(id);
-        Ok(Account { id, ..account })
+        let account = register(&self.app("lab")).await?;
+        self.accounts.push(account.id);
+        Ok(account)
     }
 
     async fn session_login(&self, client: &LabClient, account: &Account) -> Result<Answer> {

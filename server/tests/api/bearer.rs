@@ -55,6 +55,17 @@ fn sign_hmac(app: &TestApp, claims: &Value, alg: Algorithm, key: &[u8]) -> Strin
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).expect("signs")
 }
 
+/// The server's published keys.
+async fn jwks(app: &TestApp) -> Value {
+    body(
+        app.anonymous()
+            .get(app.url("/.well-known/jwks.json"))
+            .send_ok()
+            .await,
+    )
+    .await
+}
+
 trait ClockNow {
     fn clock_now_secs(&self) -> i64;
 }

@@ -6,36 +6,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{Account, Result, Run, confirmed, ex, fact, median, refuted};
+use super::{Result, Run, confirmed, ex, fact, median, refuted, register};
 use crate::{
     auth::keys::SigningAlgorithm,
     config::generate_secret,
-    error::ApiError,
     lab::{
         client::{Answer, LabClient},
         peers::Peers,
     },
 };
 use app::lab::{Bar, Chart, Outcome, Verdict};
-
-/// A throwaway account registered on `client`'s server.
-async fn account_on(client: &LabClient) -> Result<Account> {
-    let account = Account {
-        id: 0,
-        username: format!("lab-{}", &generate_secret()[..8].to_ascii_lowercase()),
-        password: generate_secret(),
-    };
-    let res = client
-        .post("/api/auth/register", Some(account.creds()))
-        .await?;
-    let id = res.json["id"].as_i64().ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "registering on a peer answered {}",
-            res.status()
-        ))
-    })?;
-    Ok(Account { id, ..account })
-}
 
 fn bar(label: &str, value: f64, kind: &str) -> Bar {
     Bar {
@@ -71,7 +51,7 @@ pub(super) async fn shared_store(run: &mut Run<'_>) -> Result<Verdict> {
     let a = peers.app(&memory).await?;
     let b = peers.app(&memory).await?;
     let on_a = LabClient::browser(&run.http, &a.url, "browser, request on server A");
-    let account = account_on(&on_a).await?;
+    let account = register(&on_a).await?;
     let login = on_a
         .post("/api/session/login", Some(account.creds()))
         .await?;
@@ -334,7 +314,7 @@ pub(super) async fn logout_everywhere(run: &mut Run<'_>) -> Result<Verdict> {
     let b = peers.app(&env).await?;
     let trials = if redis.is_some() { 10 } else { 3 };
     let on_a = LabClient::browser(&run.http, &a.url, "browser on A");
-    let account = account_on(&on_a).await?;
+    let account = register(&on_a).await?;
     let mut delays = Vec::new();
     for trial in 0..trials {
         let on_a = LabClient::browser(&run.http, &a.url, "browser on A");
