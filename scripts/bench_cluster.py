@@ -81,18 +81,24 @@ def start_cluster():
         # Registration and login from one address, many times: not what the throttle is for.
         "REGISTER_MAX_PER_IP": "1000",
     })
+    os.makedirs("target", exist_ok=True)
+    log_file = open("target/bench-cluster.log", "w")
     proc = subprocess.Popen(["scripts/cluster.sh"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=log_file, stderr=log_file)
+    return proc
+
+
+def wait_until_up(proc):
     deadline = time.time() + 600
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit("scripts/cluster.sh exited:\n" + proc.stderr.read().decode())
+            raise SystemExit("scripts/cluster.sh exited; see target/bench-cluster.log")
         try:
             urllib.request.urlopen(FRONT + "/resource/api/health", timeout=1)
-            return proc
+            return
         except OSError:
             time.sleep(0.5)
-    raise SystemExit("the cluster did not come up")
+    raise SystemExit("the cluster did not come up; see target/bench-cluster.log")
 
 
 def stop_cluster(proc):
@@ -107,6 +113,7 @@ def stop_cluster(proc):
 def main():
     proc = start_cluster()
     try:
+        wait_until_up(proc)
         run()
     finally:
         stop_cluster(proc)

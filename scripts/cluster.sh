@@ -42,7 +42,9 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     as_root service nginx stop >/dev/null 2>&1 || true
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-eval "$(scripts/services.sh)"
+# (A failing command substitution inside `eval "$(…)"` would not stop the script.)
+services=$(scripts/services.sh)
+eval "$services"
 
 if [ "$profile" = release ] && [ "${CLUSTER_BUILD:-yes}" != no ]; then
     source scripts/env.sh
@@ -71,15 +73,28 @@ set +a
 pids=()
 stop() {
     trap - INT TERM EXIT
+    [ ${#pids[@]} -gt 0 ] || return 0
     say "stopping the cluster"
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    # Ten seconds to finish in-flight requests, then no more waiting.
+    for _ in $(seq 1 100); do
+        alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && return 0
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 130' INT TERM
+trap stop EXIT
 
-wait_for() { # url what
+wait_for() { # url what pid: the process must stay alive (a port already taken makes it exit)
     for _ in $(seq 1 600); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || {
+            echo "$2 exited at start (is its port taken?); see $dir/*.log" >&2
+            exit 1
+        }
+        curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null && return 0
         sleep 0.1
     done
     echo "$2 did not come up ($1); see $dir/*.log" >&2
@@ -95,6 +110,8 @@ export PUBLIC_URL=$public_url
 export LEPTOS_SITE_ROOT=target/site
 export SECRETS_FILE=$secrets
 export RUST_LOG=${RUST_LOG:-warn}
+# The lab's attacker origin on any free port: port + 10 would meet another server's port.
+export LAB_ATTACKER_ADDR=127.0.0.1:0
 
 upstreams=""
 for i in $(seq 1 "$servers"); do
@@ -103,7 +120,7 @@ for i in $(seq 1 "$servers"); do
     pids+=($!)
     upstreams+="        server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
     # One at a time: the first one runs the migrations and adds the first signing key.
-    wait_for "http://127.0.0.1:$port/api/health" "app server $i"
+    wait_for "http://127.0.0.1:$port/api/health" "app server $i" $!
 done
 
 mkdir -p "$dir/nginx/tmp"
@@ -116,12 +133,13 @@ awk -v ups="$upstreams" -v dir="$dir/nginx" -v listen="$listen" -v api="$api_add
 "$nginx_bin" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" >>"$dir/nginx.log" 2>&1 &
 nginx_pid=$!
 pids+=($nginx_pid)
-wait_for "$public_url/api/health" nginx
+wait_for "$public_url/api/health" nginx $nginx_pid
 
-API_ADDR=$api_addr JWKS_URL=$public_url/.well-known/jwks.json "$bin" --role api \
-    >"$dir/api.log" 2>&1 &
+# The API server gets nothing but where the public keys are: no secret, no database.
+env -i PATH="$PATH" RUST_LOG="$RUST_LOG" API_ADDR="$api_addr" \
+    JWKS_URL="$public_url/.well-known/jwks.json" "$bin" --role api >"$dir/api.log" 2>&1 &
 pids+=($!)
-wait_for "$public_url/resource/api/health" "the API server"
+wait_for "$public_url/resource/api/health" "the API server" $!
 
 cat >&2 <<EOF
 
@@ -130,7 +148,7 @@ authlab cluster is up ($servers app servers, $profile build):
   app servers directly       $(for i in $(seq 1 "$servers"); do printf 'http://127.0.0.1:%s ' $((first_port + i - 1)); done)
   the API server             $public_url/resource/api/me   (directly: http://$api_addr/api/me)
   public keys (JWKS)         $public_url/.well-known/jwks.json
-  database / sessions        $DATABASE_URL / $SESSION_STORE_URL (prefix $REDIS_KEY_PREFIX)
+  database / sessions        ${DATABASE_URL//\/\/*@/\/\/…@} / $SESSION_STORE_URL (prefix $REDIS_KEY_PREFIX)
   logs                       $dir
 Ctrl-C stops everything.
 EOF

@@ -10,7 +10,11 @@
 //! Keys come from `JWKS_URL` at start (retried until the app servers answer) and again when a
 //! token names a key it does not know — at most once per `JWKS_REFRESH_MIN_SECS`, so forged
 //! key ids cause no fetch storm — and every `JWKS_RELOAD_SECS` (default the JWKS' `max-age`,
-//! [`JWKS_MAX_AGE`]) so that retired keys drop out.
+//! [`JWKS_MAX_AGE`]) so that retired keys drop out. A key retired on the app servers stops
+//! verifying here within the time the app server that answers the JWKS takes to learn of it
+//! (milliseconds with Redis, up to a minute without) plus `JWKS_RELOAD_SECS`. If the JWKS
+//! cannot be fetched for three reload periods, the server answers 503 rather than trust keys
+//! that may have been retired meanwhile (fail closed).
 //!
 //! Settings: `API_ADDR` (default `127.0.0.1:3030`), `JWKS_URL` (required), `JWT_ISSUER`,
 //! `JWT_AUDIENCE` (default `authlab`), `JWT_LEEWAY_SECS` (default 5),
@@ -35,6 +39,9 @@ use crate::{
     timing::{self, ServerTiming},
 };
 
+/// Keys that could not be refreshed for this many reload periods are no longer trusted.
+const STALE_AFTER_RELOADS: u32 = 3;
+
 /// How long start-up waits for the JWKS before giving up.
 const STARTUP_WAIT: Duration = Duration::from_secs(60);
 
@@ -55,6 +62,8 @@ pub struct ApiServerConfig {
 impl ApiServerConfig {
     /// From the environment (see the module docs).
     pub fn from_env() -> anyhow::Result<Self> {
+        // A `.env` file, as the app servers read one (the environment wins).
+        let _ = dotenvy::dotenv();
         let get = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
         let addr = get("API_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3030".into())
@@ -63,10 +72,6 @@ impl ApiServerConfig {
         let Some(jwks_url) = get("JWKS_URL") else {
             bail!("JWKS_URL is required: the app servers' /.well-known/jwks.json");
         };
-        ensure!(
-            jwks_url.starts_with("http://") || jwks_url.starts_with("https://"),
-            "JWKS_URL must be an http(s) URL"
-        );
         let number = |key: &str, default: u64| -> anyhow::Result<u64> {
             get(key).map_or(Ok(default), |v| {
                 v.parse().with_context(|| format!("{key} must be a number"))
@@ -94,8 +99,17 @@ impl ApiServerConfig {
 /// A bound API server.
 pub struct ApiServer {
     listener: TcpListener,
-    tokens: Arc<AccessTokens>,
+    state: Keys,
     reload_every: Duration,
+}
+
+/// The verifier and how stale its keys may grow.
+#[derive(Clone)]
+struct Keys {
+    tokens: Arc<AccessTokens>,
+    /// Keys not refreshed for this long (the JWKS unreachable for several reloads) are no
+    /// longer trusted: a key retired meanwhile must not verify forever.
+    max_age: Duration,
 }
 
 impl ApiServer {
@@ -125,7 +139,10 @@ impl ApiServer {
             .with_context(|| format!("binding {}", config.addr))?;
         Ok(Self {
             listener,
-            tokens,
+            state: Keys {
+                tokens,
+                max_age: config.reload_every * STALE_AFTER_RELOADS,
+            },
             reload_every: config.reload_every,
         })
     }
@@ -139,7 +156,7 @@ impl ApiServer {
 
     /// Serves until stopped, fetching the keys again every `JWKS_RELOAD_SECS`.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let tokens = Arc::clone(&self.tokens);
+        let tokens = Arc::clone(&self.state.tokens);
         let reload_every = self.reload_every;
         tokio::spawn(async move {
             let mut every = tokio::time::interval(reload_every);
@@ -151,7 +168,7 @@ impl ApiServer {
                 }
             }
         });
-        axum::serve(self.listener, router(self.tokens))
+        axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(crate::startup::shutdown_signal())
             .await
             .context("serving")
@@ -159,12 +176,12 @@ impl ApiServer {
 }
 
 /// The API server's routes.
-pub fn router(tokens: Arc<AccessTokens>) -> Router {
+fn router(state: Keys) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/me", get(me))
         .layer(middleware::from_fn(timing::server_timing))
-        .with_state(tokens)
+        .with_state(state)
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -174,14 +191,17 @@ async fn health() -> Json<serde_json::Value> {
 /// A caller whose bearer token verified with a published key.
 struct Verified(Arc<auth::bearer::AccessClaims>);
 
-impl FromRequestParts<Arc<AccessTokens>> for Verified {
+impl FromRequestParts<Keys> for Verified {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        tokens: &Arc<AccessTokens>,
-    ) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, keys: &Keys) -> Result<Self, ApiError> {
         let token = auth::bearer_token(parts)?.ok_or(ApiError::Unauthenticated)?;
+        let tokens = &keys.tokens;
+        if tokens.keys_age() > keys.max_age {
+            // Fail closed: better "try again" than trusting a key that may have been retired.
+            tracing::warn!("the JWKS has not been refreshed for too long; refusing");
+            return Err(ApiError::Busy);
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));

@@ -239,6 +239,12 @@ impl Config {
         let algorithm =
             SigningAlgorithm::parse(&src.get("JWT_ALGORITHM").unwrap_or_else(|| "EdDSA".into()))?;
         let key_refetch_every = secs(src, "JWKS_REFRESH_MIN_SECS", "10")?;
+        // 0 (ask on every unknown key id) is for tests; in production forged key ids would
+        // turn into a database query each.
+        ensure!(
+            !production || !key_refetch_every.is_zero(),
+            "JWKS_REFRESH_MIN_SECS must be at least 1 in production"
+        );
         let leeway_secs: u64 = parse(src, "JWT_LEEWAY_SECS", "5")?;
         ensure!(leeway_secs <= 30, "JWT_LEEWAY_SECS must be at most 30");
         let access_ttl = secs(src, "ACCESS_TOKEN_TTL_SECS", "300")?;

@@ -43,13 +43,26 @@ struct Override {
 pub struct Settings {
     base: Switches,
     overrides: Mutex<HashMap<i64, Override>>,
-    /// Overrides are announced here, so every server of a cluster applies them.
-    events: Events,
+    /// Whether overrides exist at all on this server (`LAB_SWITCHES`).
+    lab: bool,
+    /// Overrides are announced to the other servers of a cluster, in order, by one task.
+    announcer: Option<tokio::sync::mpsc::UnboundedSender<Event>>,
 }
 
 impl Settings {
-    /// Values from the configuration; overrides are shared over `events`.
+    /// Values from the configuration; overrides are shared over `events` (call within the
+    /// runtime: a task publishes them).
     pub fn new(config: &Config, events: Events) -> Self {
+        let announcer = events.is_shared().then(|| {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+            tokio::spawn(async move {
+                // One at a time: a set and the clear right after it arrive in that order.
+                while let Some(event) = rx.recv().await {
+                    events.publish(&event).await;
+                }
+            });
+            tx
+        });
         Self {
             base: Switches {
                 strict_token_check: config.token.strict,
@@ -57,7 +70,8 @@ impl Settings {
                 single_session: config.single_session,
             },
             overrides: Mutex::new(HashMap::new()),
-            events,
+            lab: config.lab_switches,
+            announcer,
         }
     }
 
@@ -114,8 +128,12 @@ impl Settings {
         });
     }
 
-    /// Applies an override another server announced.
+    /// Applies an override another server announced — only where the lab is on: a server
+    /// without the lab never weakens a defence, whatever arrives on the channel.
     pub fn apply_remote(&self, user: i64, values: Option<[bool; 3]>, millis_left: u64) {
+        if !self.lab {
+            return;
+        }
         match values {
             Some([strict_token_check, csrf_protection, single_session]) => self.set_here(
                 user,
@@ -131,9 +149,8 @@ impl Settings {
     }
 
     fn announce(&self, event: Event) {
-        if self.events.is_shared() {
-            let events = self.events.clone();
-            tokio::spawn(async move { events.publish(&event).await });
+        if let Some(announcer) = &self.announcer {
+            let _ = announcer.send(event);
         }
     }
 
@@ -170,7 +187,8 @@ mod tests {
                 single_session: false,
             },
             overrides: Mutex::new(HashMap::new()),
-            events: Events::none(),
+            lab: true,
+            announcer: None,
         }
     }
 

@@ -65,6 +65,23 @@ struct Cluster {
     dir: std::path::PathBuf,
 }
 
+/// Schemas left by earlier runs are dropped once, before the first test makes its own.
+static LEFTOVERS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+async fn drop_leftover_schemas(pg: &mut sqlx::PgConnection) {
+    let old: Vec<String> = sqlx::query_scalar(
+        "select nspname::text from pg_namespace where nspname like 'authlab\\_c\\_%'",
+    )
+    .fetch_all(&mut *pg)
+    .await
+    .unwrap_or_default();
+    for schema in old {
+        let _ = sqlx::query(&format!("drop schema \"{schema}\" cascade"))
+            .execute(&mut *pg)
+            .await;
+    }
+}
+
 impl Cluster {
     /// A fresh schema and key prefix; `extra` settings for every server.
     async fn new(extra: &[(&str, &str)]) -> Self {
@@ -72,6 +89,9 @@ impl Cluster {
         let mut pg = sqlx::PgConnection::connect(&postgres_url())
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL at {} is needed: {e}", postgres_url()));
+        LEFTOVERS
+            .get_or_init(|| drop_leftover_schemas(&mut pg))
+            .await;
         sqlx::query(&format!("create schema {schema}"))
             .execute(&mut pg)
             .await

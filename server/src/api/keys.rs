@@ -15,7 +15,10 @@ use axum::{
 use serde_json::json;
 
 use crate::{
-    auth::keys::JWKS_MAX_AGE, error::ApiError, lab::require_switches, state::AppState,
+    auth::keys::{JWKS_MAX_AGE, Retirement},
+    error::ApiError,
+    lab::require_switches,
+    state::AppState,
     store::events::Event,
 };
 
@@ -49,10 +52,14 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<serde_json::Valu
 }
 
 /// `POST /api/admin/keys/rotate` (lab only): a new key signs from now on; older ones verify
-/// until retired.
+/// until retired. 409 when `auth::keys::MAX_LIVE_KEYS` are live.
 pub async fn rotate(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     require_switches(&state)?;
-    let kid = state.signing_keys.rotate().await?;
+    let Some(kid) = state.signing_keys.rotate().await? else {
+        return Err(ApiError::Conflict(
+            "as many signing keys are live as the JWKS holds; retire one first",
+        ));
+    };
     changed(&state).await?;
     tracing::info!(kid = %kid, "signing key added");
     Ok(Json(listing(&state).await?))
@@ -64,24 +71,24 @@ pub async fn retire(
     Path(kid): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_switches(&state)?;
-    let live = state.signing_keys.rows().await?;
-    let live: Vec<_> = live.iter().filter(|r| r.retired_at.is_none()).collect();
-    if !live.iter().any(|r| r.kid == kid) {
-        return Err(ApiError::NotFound);
+    match state.signing_keys.retire(&kid).await? {
+        Retirement::Done => {}
+        Retirement::Unknown => return Err(ApiError::NotFound),
+        Retirement::LastLive => {
+            return Err(ApiError::Conflict(
+                "it is the only live signing key; rotate first",
+            ));
+        }
     }
-    if live.len() == 1 {
-        return Err(ApiError::Conflict(
-            "it is the only live signing key; rotate first",
-        ));
-    }
-    state.signing_keys.retire(&kid).await?;
     changed(&state).await?;
     tracing::info!(kid = %kid, "signing key retired");
     Ok(Json(listing(&state).await?))
 }
 
+/// The keys changed in the store: every other server is told whatever happens here, then
+/// this one reloads.
 async fn changed(state: &AppState) -> Result<(), ApiError> {
-    state.access_tokens.reload().await?;
     state.store.events.publish(&Event::KeysChanged).await;
+    state.access_tokens.reload().await?;
     Ok(())
 }

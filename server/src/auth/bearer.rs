@@ -21,7 +21,7 @@
 //! Verified tokens are cached (by their exact text) so a token presented again skips the
 //! base64 decoding, signature check and JSON parsing; the time checks still run on every request. A
 //! cached entry is exactly as trustworthy as a fresh check — same bytes, same key — and the
-//! cache is emptied whenever the keys change.
+//! cache is emptied whenever the keys change (a reload that finds the same keys keeps it).
 
 use std::{
     sync::{Arc, RwLock},
@@ -181,7 +181,12 @@ pub struct AccessTokens {
     ttl: Duration,
     leeway: i64,
     refetch_every: Duration,
+    /// When the source was last asked. Held across the whole ask-and-install, so loads never
+    /// overlap: a slow load that read the keys before a retirement cannot finish after the
+    /// load that saw it and bring the retired key back.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    /// When a load last succeeded (the API server stops trusting keys it cannot refresh).
+    loaded_at: RwLock<Instant>,
     verified: Cache<Box<str>, (u64, Arc<AccessClaims>)>,
 }
 
@@ -222,7 +227,10 @@ impl AccessTokens {
             issuer: config.issuer,
             audience: config.audience,
             ttl: config.ttl,
-            last_fetch: tokio::sync::Mutex::new(Some(Instant::now())),
+            // The first unknown key is looked up at once (servers started together each add a
+            // first key); after that at most once per period.
+            last_fetch: tokio::sync::Mutex::new(None),
+            loaded_at: RwLock::new(Instant::now()),
             verified: Cache::new(VERIFIED_CACHE_SIZE),
         }
     }
@@ -264,19 +272,37 @@ impl AccessTokens {
         Some((header, key.clone()))
     }
 
-    /// Installs the keys the source gives now; every cached verification is dropped.
+    /// Installs the keys the source gives now (if they differ from the installed ones, every
+    /// cached verification is dropped).
     pub async fn reload(&self) -> anyhow::Result<()> {
+        let mut last = self.last_fetch.lock().await;
+        *last = Some(Instant::now());
         let set = self.source.load().await?;
-        *self.last_fetch.lock().await = Some(Instant::now());
         self.install(set);
+        drop(last);
         Ok(())
     }
 
+    /// How long ago the keys were last loaded successfully.
+    pub fn keys_age(&self) -> Duration {
+        match self.loaded_at.read() {
+            Ok(at) => at.elapsed(),
+            Err(poisoned) => poisoned.into_inner().elapsed(),
+        }
+    }
+
     fn install(&self, set: KeySet) {
+        match self.loaded_at.write() {
+            Ok(mut at) => *at = Instant::now(),
+            Err(poisoned) => *poisoned.into_inner() = Instant::now(),
+        }
         let mut guard = match self.keys.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
+        if guard.set.same_as(&set) {
+            return;
+        }
         *guard = Arc::new(Installed {
             set,
             generation: guard.generation + 1,
@@ -293,14 +319,17 @@ impl AccessTokens {
             return false;
         }
         *last = Some(Instant::now());
-        drop(last);
-        match self.source.load().await {
+        let loaded = self.source.load().await;
+        match loaded {
             Ok(set) => {
                 self.install(set);
                 true
             }
             Err(err) => {
-                tracing::warn!(error = %err, "could not reload the signing keys");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "could not reload the signing keys"
+                );
                 false
             }
         }
@@ -618,10 +647,10 @@ mod tests {
             let forged = jsonwebtoken::encode(&header, &claims, &key).unwrap();
             assert!(tokens.verify_fresh(&forged, 1_000).await.is_err());
         }
-        // Start-up counts as a fetch, so within the period not one more was made.
+        // The first unknown key was looked up; the 49 after it, within the period, were not.
         assert_eq!(
             source.1.load(std::sync::atomic::Ordering::SeqCst),
-            asked_at_start
+            asked_at_start + 1
         );
         // Past the period, one more (and still refused).
         *tokens.last_fetch.lock().await = Instant::now().checked_sub(Duration::from_secs(11));
@@ -631,7 +660,7 @@ mod tests {
         assert!(tokens.verify_fresh(&forged, 1_000).await.is_err());
         assert_eq!(
             source.1.load(std::sync::atomic::Ordering::SeqCst),
-            asked_at_start + 1
+            asked_at_start + 2
         );
     }
 

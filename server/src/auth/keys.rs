@@ -40,7 +40,7 @@ use jsonwebtoken::{
 };
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::{
     clock::Clock,
@@ -97,6 +97,9 @@ pub struct KeySet {
     signer: Option<(String, EncodingKey)>,
     verifiers: HashMap<String, DecodingKey>,
     jwks: JwkSet,
+    /// Each key id with a digest of its key: two sets with the same fingerprint verify the
+    /// same tokens, so installing one over the other changes nothing.
+    fingerprint: Vec<(String, [u8; 32])>,
 }
 
 impl std::fmt::Debug for KeySet {
@@ -136,6 +139,7 @@ impl KeySet {
             signer: None,
             verifiers: HashMap::new(),
             jwks: JwkSet { keys: Vec::new() },
+            fingerprint: Vec::new(),
         };
         let mut live: Vec<&SigningKeyRow> =
             rows.iter().filter(|r| r.retired_at.is_none()).collect();
@@ -162,8 +166,11 @@ impl KeySet {
                 }
             };
             set.verifiers.insert(row.kid.clone(), decoding);
+            set.fingerprint
+                .push((row.kid.clone(), Sha256::digest(bytes).into()));
             set.signer = Some((row.kid.clone(), encoding));
         }
+        set.fingerprint.sort();
         Ok(set)
     }
 
@@ -175,6 +182,7 @@ impl KeySet {
             signer: None,
             verifiers: HashMap::new(),
             jwks: JwkSet { keys: Vec::new() },
+            fingerprint: Vec::new(),
         };
         for jwk in &jwks.keys {
             let usable = matches!(jwk.algorithm, AlgorithmParameters::OctetKeyPair(_))
@@ -186,12 +194,24 @@ impl KeySet {
             let (Some(kid), true) = (jwk.common.key_id.clone(), usable) else {
                 continue;
             };
-            if let Ok(key) = DecodingKey::from_jwk(jwk) {
+            if let (Ok(key), AlgorithmParameters::OctetKeyPair(okp)) =
+                (DecodingKey::from_jwk(jwk), &jwk.algorithm)
+            {
+                set.fingerprint
+                    .push((kid.clone(), Sha256::digest(okp.x.as_bytes()).into()));
                 set.verifiers.insert(kid, key);
                 set.jwks.keys.push(jwk.clone());
             }
         }
+        set.fingerprint.sort();
         set
+    }
+
+    /// Whether `other` holds exactly these keys, signing with the same one.
+    pub fn same_as(&self, other: &KeySet) -> bool {
+        self.algorithm == other.algorithm
+            && self.fingerprint == other.fingerprint
+            && self.signer().map(|(kid, _)| kid) == other.signer().map(|(kid, _)| kid)
     }
 
     /// The algorithm every key here uses.
@@ -252,6 +272,20 @@ pub fn new_kid() -> String {
         .collect()
 }
 
+/// At most this many keys are live at once (each is one entry in the JWKS).
+pub const MAX_LIVE_KEYS: usize = 16;
+
+/// What [`StoredKeys::retire`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retirement {
+    /// The key is retired.
+    Done,
+    /// No live key has that id.
+    Unknown,
+    /// It is the only live key: rotate first.
+    LastLive,
+}
+
 /// The app server's keys: ids from the store, keys derived from `JWT_SECRET`.
 pub struct StoredKeys {
     store: Arc<dyn KeyStore>,
@@ -300,31 +334,45 @@ impl StoredKeys {
         }
     }
 
-    /// Adds a new key id, which signs from now on; returns it.
-    pub async fn rotate(&self) -> anyhow::Result<String> {
+    /// Adds a new key id, which signs from now on; returns it, or `None` when
+    /// [`MAX_LIVE_KEYS`] are live already (retire some first: the JWKS must stay small).
+    pub async fn rotate(&self) -> anyhow::Result<Option<String>> {
+        if self.live().await?.len() >= MAX_LIVE_KEYS {
+            return Ok(None);
+        }
         let kid = new_kid();
         self.store
             .add_signing_key(&kid, self.clock.now_ms())
             .await
             .context("adding a signing key")?;
-        Ok(kid)
+        Ok(Some(kid))
     }
 
-    /// Retires `kid`: tokens it signed are refused from now on. Refused for the last live key
-    /// (rotate first), and `false` for an id that is unknown or already retired.
-    pub async fn retire(&self, kid: &str) -> anyhow::Result<bool> {
-        let rows = self.store.signing_keys().await?;
-        let live: Vec<&SigningKeyRow> = rows.iter().filter(|r| r.retired_at.is_none()).collect();
+    /// Retires `kid`: tokens it signed are refused from now on.
+    pub async fn retire(&self, kid: &str) -> anyhow::Result<Retirement> {
+        let live = self.live().await?;
         if !live.iter().any(|r| r.kid == kid) {
-            return Ok(false);
+            return Ok(Retirement::Unknown);
         }
         if live.len() == 1 {
-            bail!("it is the only live signing key: rotate first, then retire it");
+            return Ok(Retirement::LastLive);
         }
-        Ok(self
+        let retired = self
             .store
             .retire_signing_key(kid, self.clock.now_ms())
-            .await?)
+            .await?;
+        // Not retired here: someone else retired it meanwhile.
+        Ok(if retired {
+            Retirement::Done
+        } else {
+            Retirement::Unknown
+        })
+    }
+
+    async fn live(&self) -> anyhow::Result<Vec<SigningKeyRow>> {
+        let mut rows = self.store.signing_keys().await?;
+        rows.retain(|r| r.retired_at.is_none());
+        Ok(rows)
     }
 
     /// Every id with its lifecycle, oldest first.
@@ -357,8 +405,21 @@ pub struct JwksKeys {
 }
 
 impl JwksKeys {
-    /// Keys from `url`.
+    /// Keys from `url`: `https://`, or plain `http://` to a loopback address only — the JWKS
+    /// is the verifier's only trust root, and whoever can change it in transit can forge any
+    /// token.
     pub fn new(url: String) -> anyhow::Result<Self> {
+        let parsed = reqwest::Url::parse(&url).context("JWKS_URL is not a URL")?;
+        let host = parsed.host_str().unwrap_or("").trim_matches(['[', ']']);
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        match parsed.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => bail!("JWKS_URL must be https:// (plain http:// only to a loopback address)"),
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
@@ -393,12 +454,18 @@ impl KeySource for JwksKeys {
                 self.url
             );
         }
-        let body = res.bytes().await.context("reading the JWKS")?;
-        if body.len() > MAX_JWKS_BYTES {
-            bail!(
-                "the JWKS at {} is larger than {MAX_JWKS_BYTES} bytes",
-                self.url
-            );
+        // Read in pieces, stopping at the limit: a body without a length is never buffered
+        // whole.
+        let mut res = res;
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.context("reading the JWKS")? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                bail!(
+                    "the JWKS at {} is larger than {MAX_JWKS_BYTES} bytes",
+                    self.url
+                );
+            }
+            body.extend_from_slice(&chunk);
         }
         let jwks: JwkSet = serde_json::from_slice(&body).context("parsing the JWKS")?;
         Ok(KeySet::from_jwks(&jwks))

@@ -29,6 +29,8 @@ pub struct Peers {
     binary: PathBuf,
     site_root: String,
     secrets: [(String, String); 2],
+    /// The lab server's token rules, so an API server peer accepts its tokens.
+    rules: [(String, String); 3],
 }
 
 impl Drop for Peers {
@@ -51,13 +53,14 @@ fn free_port() -> Result<u16, ApiError> {
 impl Peers {
     /// A fresh directory and one pair of secrets for every peer of this run.
     pub fn new(state: &AppState) -> Result<Self, ApiError> {
-        let dir =
-            std::env::temp_dir().join(format!("authlab-lab-peers-{}", &generate_secret()[..12]));
-        std::fs::create_dir_all(&dir).map_err(|e| internal("creating their directory", e))?;
         let binary = match &state.config.lab_server_bin {
             Some(path) => path.clone(),
             None => std::env::current_exe().map_err(|e| internal("finding this binary", e))?,
         };
+        let dir =
+            std::env::temp_dir().join(format!("authlab-lab-peers-{}", &generate_secret()[..12]));
+        std::fs::create_dir_all(&dir).map_err(|e| internal("creating their directory", e))?;
+        let token = &state.config.token;
         Ok(Self {
             dir,
             binary,
@@ -65,6 +68,11 @@ impl Peers {
             secrets: [
                 ("JWT_SECRET".into(), generate_secret()),
                 ("REFRESH_TOKEN_SECRET".into(), generate_secret()),
+            ],
+            rules: [
+                ("JWT_ISSUER".into(), token.issuer.clone()),
+                ("JWT_AUDIENCE".into(), token.audience.clone()),
+                ("JWT_LEEWAY_SECS".into(), token.leeway_secs.to_string()),
             ],
         })
     }
@@ -105,11 +113,13 @@ impl Peers {
         let port = free_port()?;
         let mut cmd = self.command();
         cmd.args(["--role", "api"])
+            .envs(self.rules.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("API_ADDR", format!("127.0.0.1:{port}"))
             .env("JWKS_URL", jwks_url);
         self.start(cmd, port).await
     }
 
+    #[allow(unsafe_code)]
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.env_clear()
@@ -120,6 +130,17 @@ impl Peers {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true);
+        // If the lab server itself dies (even by SIGKILL), the kernel kills its peers too.
+        // SAFETY: only an async-signal-safe system call runs between fork and exec.
+        #[cfg(target_os = "linux")]
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         cmd
     }
 

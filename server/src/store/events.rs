@@ -12,8 +12,9 @@
 //! | `switches <user> …` | the lab changes a user's switches | applies the same override |
 //!
 //! Pub/sub delivers at most once, to whoever is connected at that moment. A server that lost
-//! its subscription may have missed events, so on every reconnect it empties its session cache
-//! and reloads its keys ([`Delivery::Resubscribed`]). Without Redis (one server, or several on
+//! its subscription may have missed events, so on every reconnect it first subscribes again
+//! (retrying until Redis accepts), and only then empties its session cache and reloads its
+//! keys ([`Delivery::Resubscribed`]) — anything deleted while it was away is read fresh. Without Redis (one server, or several on
 //! one database with `SESSION_CACHE_SECS` as the bound) publishing does nothing.
 
 use std::{fmt::Write as _, time::Duration};
@@ -24,8 +25,11 @@ use tokio::sync::mpsc;
 
 use super::redis::RedisPool;
 
-/// How many undelivered events a server buffers before it drops its caches instead.
+/// How many received events wait for the server to apply them. A server that falls further
+/// behind than the Redis client's own buffer (the same size) drops its caches instead.
 const BACKLOG: usize = 1024;
+/// How long to wait between attempts to subscribe again after a reconnect.
+const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(200);
 
 /// Something another server changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +176,7 @@ impl Events {
                 c.connection_timeout = Duration::from_secs(5);
                 c.internal_command_timeout = Duration::from_secs(5);
             })
+            .with_performance_config(|p| p.broadcast_channel_capacity = BACKLOG)
             .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
             .build_subscriber_client()
             .context("REDIS_URL: configuring the subscriber")?;
@@ -181,16 +186,16 @@ impl Events {
             .await
             .context("REDIS_URL: the subscriber did not connect within 5 s")?
             .context("REDIS_URL: connecting the subscriber")?;
-        subscriber.manage_subscriptions();
         subscriber
             .subscribe(channel.as_str())
             .await
             .context("REDIS_URL: subscribing to cluster events")?;
+        // fred tells of the first connection too; that one is already subscribed.
+        while reconnects.try_recv().is_ok() {}
         let (tx, rx) = mpsc::channel(BACKLOG);
         let origin = self.origin.clone();
+        let channel = channel.clone();
         tokio::spawn(async move {
-            // Keeps the client alive as long as someone listens.
-            let _subscriber = subscriber;
             loop {
                 let delivery = tokio::select! {
                     message = messages.recv() => match message {
@@ -213,7 +218,13 @@ impl Events {
                     },
                     reconnect = reconnects.recv() => match reconnect {
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            tracing::info!("cluster events: reconnected; dropping caches");
+                            // Subscribe again first: caches dropped before that could be
+                            // filled again with records deleted in the gap.
+                            while let Err(err) = subscriber.subscribe(channel.as_str()).await {
+                                tracing::warn!(error = %err, "cluster events: subscribing again");
+                                tokio::time::sleep(RESUBSCRIBE_PAUSE).await;
+                            }
+                            tracing::info!("cluster events: subscribed again; dropping caches");
                             Delivery::Resubscribed
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,

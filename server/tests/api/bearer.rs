@@ -122,13 +122,7 @@ async fn token_login_answers_an_oauth_style_pair_of_typed_tokens() {
     assert_eq!(head["alg"], "EdDSA");
     assert_eq!(head["typ"], "at+jwt");
     // The key id names a key the JWKS publishes.
-    let jwks = body(
-        app.anonymous()
-            .get(app.url("/.well-known/jwks.json"))
-            .send_ok()
-            .await,
-    )
-    .await;
+    let jwks = jwks(&app).await;
     assert_eq!(jwks["keys"][0]["kid"], head["kid"]);
     let claims = decode_part(access, 1);
     for claim in ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid"] {
@@ -233,13 +227,7 @@ async fn an_hmac_token_made_with_the_servers_own_keys_is_refused() {
     let (app, client, claims) = setup().await;
     // Algorithm confusion: the public key (anyone can read it in the JWKS) used as an HMAC
     // secret — the classic attack on verifiers that let the token pick the algorithm.
-    let jwks = body(
-        app.anonymous()
-            .get(app.url("/.well-known/jwks.json"))
-            .send_ok()
-            .await,
-    )
-    .await;
+    let jwks = jwks(&app).await;
     let public = URL_SAFE_NO_PAD
         .decode(jwks["keys"][0]["x"].as_str().unwrap())
         .unwrap();
