@@ -10,7 +10,8 @@ so the point is the cost per request, not scaling: figures are reported as ratio
 GET /api/health on the same path, and as store round trips per request, counted from Redis'
 and PostgreSQL's own statistics around a fixed number of requests.
 
-Writes bench/results/cluster-<stamp>.md and .json.
+Writes bench/results/cluster-<stamp>.md and .json. `SESSION_CACHE_SECS=0` in the environment
+turns the servers' session read cache off, to count what every session request costs the store.
 """
 
 import datetime
@@ -171,7 +172,9 @@ def report(result):
         "",
         f"nginx (round robin) in front of 3 app servers (PostgreSQL, sessions in Redis) and the "
         f"API server; {PROFILE} build; oha, {CONNS} connections, {ROUNDS} interleaved rounds of "
-        f"{SECS} s, medians. All on one 2-core machine: read the ratios, not the totals.",
+        f"{SECS} s, medians; each server's session read cache: SESSION_CACHE_SECS="
+        f"{os.environ.get('SESSION_CACHE_SECS', '5 (default)')}. All on one 2-core machine: "
+        f"read the ratios, not the totals.",
         "",
         "| route | req/s | p99 ms | × health (same path) | × one server's health | Redis cmds/req | PG xacts/req |",
         "|---|---|---|---|---|---|---|",
