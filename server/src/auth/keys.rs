@@ -337,12 +337,16 @@ impl StoredKeys {
     /// Adds a new key id, which signs from now on; returns it, or `None` when
     /// [`MAX_LIVE_KEYS`] are live already (retire some first: the JWKS must stay small).
     pub async fn rotate(&self) -> anyhow::Result<Option<String>> {
-        if self.live().await?.len() >= MAX_LIVE_KEYS {
+        let rows = self.store.signing_keys().await?;
+        if rows.iter().filter(|r| r.retired_at.is_none()).count() >= MAX_LIVE_KEYS {
             return Ok(None);
         }
+        // The newest key signs. Newer than every key there, whatever this server's clock says
+        // (a clock behind the others' must not add a key that never signs).
+        let newest = rows.iter().map(|r| r.created_at).max().unwrap_or(0);
         let kid = new_kid();
         self.store
-            .add_signing_key(&kid, self.clock.now_ms())
+            .add_signing_key(&kid, self.clock.now_ms().max(newest + 1))
             .await
             .context("adding a signing key")?;
         Ok(Some(kid))

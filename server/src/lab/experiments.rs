@@ -154,11 +154,16 @@ async fn register(client: &LabClient) -> Result<Account> {
 
 /// The `dur` of the `auth` entry of a `Server-Timing` header, in microseconds.
 fn auth_micros(exchange: &Exchange) -> Option<f64> {
+    timing_micros(exchange, "auth")
+}
+
+/// The `dur` of the first `Server-Timing` entry named `metric`, in microseconds.
+fn timing_micros(exchange: &Exchange, metric: &str) -> Option<f64> {
     let timing = exchange.server_timing.as_deref()?;
     timing
         .split(',')
         .map(str::trim)
-        .find(|m| m.starts_with("auth;"))?
+        .find(|m| m.split(';').next() == Some(metric))?
         .split(';')
         .find_map(|p| p.trim().strip_prefix("dur="))?
         .parse::<f64>()

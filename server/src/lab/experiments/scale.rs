@@ -217,19 +217,7 @@ pub(super) async fn api_server(run: &mut Run<'_>) -> Result<Verdict> {
     let here_after = app.get("/api/me").await?;
     run.switch(account.id, |s| s.strict_token_check = true);
     let strict_after = app.get("/api/me").await?;
-    let strict_store_us = strict_after
-        .exchange
-        .server_timing
-        .as_deref()
-        .and_then(|t| {
-            t.split(',')
-                .find(|m| m.contains("store"))?
-                .split(';')
-                .find_map(|p| p.trim().strip_prefix("dur="))?
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(0.0, |ms| ms * 1000.0);
+    let strict_store_us = super::timing_micros(&strict_after.exchange, "store").unwrap_or(0.0);
     run.step(
         "Log out (the refresh-token family is revoked), then present the access token to the \
          API server, to this server, and to this server with strict checking on.",
