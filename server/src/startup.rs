@@ -14,7 +14,8 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderValue, Request, StatusCode, header},
     middleware,
-    response::Response,
+    response::{Redirect, Response},
+    routing::get,
 };
 use leptos::{
     config::LeptosOptions,
@@ -177,8 +178,22 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// loading switched off through a process-wide flag; doing it while another server in the
 /// same process (the test suite runs hundreds) is rendering a page would leave that page's
 /// resources unloaded, and its response waiting forever.
-static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> =
-    LazyLock::new(|| generate_route_list(App));
+static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> = LazyLock::new(|| {
+    generate_route_list(App)
+        .into_iter()
+        .filter(|route| !SHORTCUTS.iter().any(|(from, _)| route.path() == *from))
+        .collect()
+});
+
+/// Paths that only lead to a page of one mode. The app's router redirects them in the
+/// browser; on the server they are plain 302s for every client — a `curl`, a crawler or a
+/// browser without JavaScript gets somewhere instead of an empty page (leptos_axum would answer
+/// a request that does not accept HTML with an empty 200).
+const SHORTCUTS: [(&str, &str); 3] = [
+    ("/", "/session"),
+    ("/lab", "/session/lab"),
+    ("/compare", "/session/compare"),
+];
 
 /// The whole app as one router: JSON API, server functions, pages, static files.
 pub fn router(state: AppState) -> Router {
@@ -206,8 +221,13 @@ pub fn router(state: AppState) -> Router {
     };
     let leptos_options = state.leptos.clone();
 
+    let shortcuts = SHORTCUTS.iter().fold(Router::new(), |router, (from, to)| {
+        router.route(from, get(move || async move { Redirect::to(to) }))
+    });
+
     Router::new()
         .merge(api::routes())
+        .merge(shortcuts)
         .leptos_routes_with_context(
             &state,
             routes,

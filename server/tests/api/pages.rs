@@ -19,8 +19,37 @@ fn html_client() -> reqwest::Client {
 async fn the_root_redirects_to_session_mode() {
     let app = spawn_app().await;
     let res = html_client().get(app.url("/")).send_ok().await;
-    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()[header::LOCATION], "/session");
+}
+
+async fn the_shortcut_paths_redirect_every_client_not_only_browsers() {
+    let app = spawn_app().await;
+    // A client that does not ask for HTML (curl's `Accept: */*`), and one that follows.
+    let curl = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (from, to) in [
+        ("/", "/session"),
+        ("/lab", "/session/lab"),
+        ("/compare", "/session/compare"),
+    ] {
+        let res = curl
+            .get(app.url(from))
+            .header(header::ACCEPT, "*/*")
+            .send_ok()
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{from}");
+        assert_eq!(res.headers()[header::LOCATION], to, "{from}");
+        let page = reqwest::get(app.url(from)).await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{from}");
+        let html = page.text().await.unwrap();
+        assert!(
+            html.len() > 2_000 && html.contains("authlab"),
+            "{from}: {html}"
+        );
+    }
 }
 
 async fn session_mode_renders_the_logged_in_profile_on_the_server() {
@@ -196,6 +225,7 @@ async fn a_login_destination_that_is_not_a_plain_local_path_falls_back_to_the_pr
 
 on_every_backend!(
     the_root_redirects_to_session_mode,
+    the_shortcut_paths_redirect_every_client_not_only_browsers,
     session_mode_renders_the_logged_in_profile_on_the_server,
     a_protected_session_page_redirects_anonymous_visitors_to_login,
     token_mode_renders_an_anonymous_shell_even_for_a_logged_in_browser,
