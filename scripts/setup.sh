@@ -88,7 +88,8 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 fi
 
 # --- Browser tests: Debian's Chromium and Playwright from npm ----------------------------
-apt_install chromium
+# With a CJK font, the seed notes (Korean) render as text in screenshots, not as boxes.
+apt_install chromium fonts-noto-cjk
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "npm: installing end2end packages"
     # Playwright must never download its own browsers: Debian's chromium is used.

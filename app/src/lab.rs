@@ -31,8 +31,67 @@ pub struct ExperimentInfo {
     pub seed: &'static str,
     /// What the experiment does, in one or two sentences.
     pub method: &'static str,
+    /// Which of the lab's three questions it answers.
+    pub group: Group,
     /// Where it runs.
     pub runs_in: RunsIn,
+}
+
+/// The lab's three questions; the page shows one section for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// What travels: on the wire, in the browser.
+    Travels,
+    /// What the server keeps, and what that costs.
+    ServerKeeps,
+    /// What an attacker can do with it.
+    Attacker,
+}
+
+impl Group {
+    /// In the order the page shows them.
+    pub const ALL: [Group; 3] = [Group::Travels, Group::ServerKeeps, Group::Attacker];
+
+    /// The section's anchor.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Travels => "what-travels",
+            Self::ServerKeeps => "what-the-server-keeps",
+            Self::Attacker => "what-an-attacker-can-do",
+        }
+    }
+
+    /// The section's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Travels => "What travels",
+            Self::ServerKeeps => "What the server keeps",
+            Self::Attacker => "What an attacker can do",
+        }
+    }
+
+    /// One line under the heading.
+    pub fn blurb(self) -> &'static str {
+        match self {
+            Self::Travels => {
+                "The credential itself: what is in it, how big it is, what it allows, and what \
+                 happens without it."
+            }
+            Self::ServerKeeps => {
+                "State on the server: rows and keys per login, lifetimes, single session, and \
+                 what changes with more than one server."
+            }
+            Self::Attacker => {
+                "Stolen, forged, replayed or leaked: what each mode lets an attacker do, and what \
+                 stops them."
+            }
+        }
+    }
+
+    /// The experiments in this group, in catalogue order.
+    pub fn experiments(self) -> impl Iterator<Item = &'static ExperimentInfo> {
+        EXPERIMENTS.iter().filter(move |e| e.group == self)
+    }
 }
 
 /// Every experiment, in the order the lab page shows them.
@@ -43,6 +102,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "HTTP remembers nothing by itself: a request without a credential is anonymous.",
         seed: "HTTP는 무상태(stateless)라서 서버는 이전 요청을 기억하지 못한다.",
         method: "Log in, then call /api/me once with the credential and once without it.",
+        group: Group::Travels,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -51,6 +111,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A session id is an opaque random value; a JWT's payload is readable by anyone who holds it, so it must hold nothing secret.",
         seed: "세션 ID는 의미 없는 랜덤 값이고, JWT의 payload는 누구나 디코딩할 수 있으니 민감한 정보를 넣으면 안 된다.",
         method: "Log in both ways and take the two credentials apart.",
+        group: Group::Travels,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -59,6 +120,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A stolen session cookie works for the thief until the session is revoked, then dies at once.",
         seed: "세션은 서버에서 지우면 바로 무효화할 수 있어서, 탈취되더라도 강제로 로그아웃시킬 수 있다.",
         method: "A second client replays the victim's cookie; the victim revokes that session from another device; the thief tries again.",
+        group: Group::Attacker,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -67,6 +129,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A stolen JWT keeps working after logout until it expires; only a per-request check can stop it sooner.",
         seed: "JWT는 한번 발급되면 만료되기 전까지 서버가 강제로 무효화할 수 없다.",
         method: "Log in with a 2-second token, copy it, log out, and replay it every 250 ms until refused; then again with strict checking on.",
+        group: Group::Attacker,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -75,6 +138,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A JWT cannot be altered or forged without the signing key.",
         seed: "JWT는 서명이 있어서 내용을 조작하면 서버가 알아챈다.",
         method: "Send a token with an edited payload, one with alg none, and one signed with another key; then the original.",
+        group: Group::Attacker,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -83,6 +147,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "Cookies are sent automatically, so cookie sessions are exposed to CSRF; bearer tokens are not.",
         seed: "쿠키는 요청마다 자동으로 전송되기 때문에 CSRF에 취약하고, 토큰은 헤더에 직접 넣으니 CSRF에 안전하다.",
         method: "A page on another origin auto-submits a form that writes a note, with the victim logged in: by cookie session (defences on, then off) and by bearer token.",
+        group: Group::Attacker,
         runs_in: RunsIn::Browser,
     },
     ExperimentInfo {
@@ -91,6 +156,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A script injected into the page can steal tokens kept in web storage, but not an HttpOnly cookie.",
         seed: "localStorage에 토큰을 저장하면 XSS로 탈취될 수 있고, HttpOnly 쿠키는 자바스크립트로 읽을 수 없다.",
         method: "Log in under each storage policy and in session mode, inject a script in a sandboxed frame, and see what it can read, intercept and replay from elsewhere.",
+        group: Group::Attacker,
         runs_in: RunsIn::Browser,
     },
     ExperimentInfo {
@@ -99,6 +165,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "With rotation, reusing a spent refresh token revokes the whole login.",
         seed: "Refresh Token Rotation을 쓰면 재사용이 감지될 때 해당 토큰 계열을 전부 폐기한다.",
         method: "Rotate a refresh token, replay the old one inside and then after the grace window, and look at the devices list.",
+        group: Group::Attacker,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -107,6 +174,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "Sessions take space on the server for every logged-in user; tokens take none.",
         seed: "세션은 로그인한 사용자마다 서버 저장소를 차지하지만, JWT는 서버에 아무것도 저장하지 않는다.",
         method: "Log 8 new users in each way and count rows and bytes in the session store and the token tables.",
+        group: Group::ServerKeeps,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -115,6 +183,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A JWT is much bigger than a session id, and travels with every request.",
         seed: "JWT는 세션 ID보다 길어서 매 요청마다 전송되는 데이터가 늘어난다.",
         method: "Measure the credential header of one /api/me call for each credential.",
+        group: Group::Travels,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -123,6 +192,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A session's expiry slides with activity, but an absolute lifetime still ends it.",
         seed: "세션은 사용자가 활동할 때마다 만료 시간이 연장된다.",
         method: "Two sessions with a 2 s idle timeout and a 6 s cap: one calls every 500 ms, the other pauses for 3 s.",
+        group: Group::ServerKeeps,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -131,6 +201,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "Sessions make it easy to allow one login per user; tokens make it hard.",
         seed: "세션 방식은 중복 로그인을 막기 쉽지만, 토큰 방식은 어렵다.",
         method: "With the single-session policy on, log in by session, then by token, then by session again, and check the older logins.",
+        group: Group::ServerKeeps,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -139,6 +210,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A random token stored in a table (Django REST framework's TokenAuthentication) is looked up on every request and dies at logout; a JWT needs no lookup.",
         seed: "DRF의 TokenAuthentication은 토큰을 DB에 저장하고 요청마다 조회한다. JWT는 조회 없이 검증한다.",
         method: "Call /api/me 20 times with each credential and compare the server's own auth timings; then log the opaque token out.",
+        group: Group::ServerKeeps,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -147,6 +219,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A token can carry limited permissions: a read-only token is refused on a write.",
         seed: "토큰에 권한(scope)을 담아서 접근 범위를 제한할 수 있다.",
         method: "Get a token with scope `read`, read and write notes with it, then with a full token.",
+        group: Group::Travels,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -155,6 +228,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "Whoever has the signing secret can mint valid tokens; rotating it stops them and ends every access token, while refresh tokens still work.",
         seed: "서명 키가 유출되면 누구나 유효한 토큰을 만들 수 있다.",
         method: "Forge a token with the current key, rotate the key, and try the forged token, an honest token and an honest refresh.",
+        group: Group::Attacker,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -163,6 +237,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "Sessions break across servers unless the session store is shared; a token works on any server that has the key.",
         seed: "세션은 서버에 상태를 저장하기 때문에 서버를 여러 대로 늘리면(scale-out) 다른 서버는 그 세션을 모른다. 세션 저장소를 Redis처럼 공유하거나 sticky session을 써야 한다.",
         method: "Start two extra servers that keep sessions in their own memory, log in on one and ask the other; then two that share the store; then a token.",
+        group: Group::ServerKeeps,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -171,6 +246,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A separate API server verifies a token with the public key alone, with no store — and so cannot see a logout until the token expires.",
         seed: "JWT는 서버가 상태를 저장하지 않아도 되니 확장성이 좋다. 공개키만 있으면 어느 서버에서든 토큰을 검증할 수 있다.",
         method: "Start an API server that knows only the JWKS URL; call it with a token, a tampered token, and the token after logout.",
+        group: Group::ServerKeeps,
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
@@ -179,6 +255,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         claim: "A logout on one server is refused by the others within a second.",
         seed: "세션 방식은 서버에서 세션을 삭제하면 바로 로그아웃시킬 수 있다. 서버가 여러 대여도 마찬가지일까?",
         method: "Start two servers on one store, log in on A, ask B, log out on A, and time how long B keeps accepting the session.",
+        group: Group::ServerKeeps,
         runs_in: RunsIn::Server,
     },
 ];

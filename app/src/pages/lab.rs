@@ -6,7 +6,7 @@ use crate::{
     components::{forms::ErrorBox, report::ReportView},
     error::AppError,
     fns,
-    lab::{EXPERIMENTS, ExperimentInfo, LabSettings, Report, RunsIn},
+    lab::{ExperimentInfo, Group, LabSettings, Report, RunsIn},
 };
 
 /// The lab page.
@@ -30,10 +30,52 @@ pub fn LabPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <nav class="panel toc" aria-labelledby="lab-contents" data-testid="lab-contents">
+            <h2 id="lab-contents">"Contents"</h2>
+            <ol>
+                {Group::ALL
+                    .iter()
+                    .map(|group| {
+                        view! {
+                            <li>
+                                <a href=format!("#{}", group.id())>{group.title()}</a>
+                                <ul>
+                                    {group
+                                        .experiments()
+                                        .map(|info| {
+                                            view! {
+                                                <li>
+                                                    <a href=format!("#{}", info.id)>{info.title}</a>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </nav>
         <div class="experiments" data-testid="experiments">
-            {EXPERIMENTS
+            {Group::ALL
                 .iter()
-                .map(|info| view! { <ExperimentCard info hydrated=hydrated.into() /> })
+                .map(|group| {
+                    view! {
+                        <section
+                            class="experiment-group"
+                            id=group.id()
+                            data-testid=format!("group-{}", group.id())
+                        >
+                            <h2>{group.title()}</h2>
+                            <p class="muted">{group.blurb()}</p>
+                            {group
+                                .experiments()
+                                .map(|info| view! { <ExperimentCard info hydrated=hydrated.into() /> })
+                                .collect_view()}
+                        </section>
+                    }
+                })
                 .collect_view()}
         </div>
     }
@@ -120,7 +162,7 @@ fn ExperimentCard(info: &'static ExperimentInfo, hydrated: Signal<bool>) -> impl
     };
     view! {
         <article class="card experiment" id=info.id data-testid=format!("experiment-{}", info.id)>
-            <h2>{info.title}</h2>
+            <h3>{info.title}</h3>
             <p class="claim">
                 <strong>"Claim: "</strong>
                 {info.claim}

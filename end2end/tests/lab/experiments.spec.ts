@@ -22,6 +22,33 @@ test('the lab lists every experiment, and /lab leads there', async ({ page }) =>
   await expect(page.getByTestId('lab-switches')).toBeVisible();
 });
 
+test('the lab is grouped under three questions, with a table of contents', async ({ page }) => {
+  await page.goto('/session/lab');
+  const groups: Record<string, string[]> = {
+    'what-travels': ['no-credential', 'credential-contents', 'wire-bytes', 'scoped-token'],
+    'what-the-server-keeps': [
+      'server-state', 'sliding-session', 'single-session', 'opaque-token', 'shared-store',
+      'api-server', 'logout-everywhere',
+    ],
+    'what-an-attacker-can-do': [
+      'stolen-cookie', 'stolen-token', 'forgery', 'csrf', 'xss', 'refresh-reuse', 'leaked-secret',
+    ],
+  };
+  const headings = page.getByTestId('experiments').locator('section > h2');
+  await expect(headings).toHaveText(['What travels', 'What the server keeps', 'What an attacker can do']);
+  for (const [group, ids] of Object.entries(groups)) {
+    for (const id of ids) {
+      await expect(page.getByTestId(`group-${group}`).getByTestId(`experiment-${id}`)).toBeVisible();
+    }
+  }
+  // The contents link to every section and every card, and following one lands there.
+  const contents = page.getByTestId('lab-contents');
+  await expect(contents.getByRole('link')).toHaveCount(3 + 18);
+  await contents.getByRole('link', { name: 'What an attacker can do' }).click();
+  await expect(page).toHaveURL(/#what-an-attacker-can-do$/);
+  await expect(page.getByRole('heading', { name: 'What an attacker can do' })).toBeInViewport();
+});
+
 test('no credential: HTTP remembers nothing by itself', async ({ page }) => {
   const r = await runExperiment(page, 'no-credential');
   await r.expectOutcome('confirmed');
