@@ -67,8 +67,14 @@ pub fn BarChart(
         .max(1.0);
     let height = bars.len() as f64 * (bar_h + gap) + gap;
     let plot_w = WIDTH - label_w - 90.0;
+    // What a screen reader reads instead of the drawing: every bar's value.
+    let text = bars
+        .iter()
+        .map(|b| format!("{}: {} {unit}", b.label, number(b.value)))
+        .collect::<Vec<_>>()
+        .join("; ");
     view! {
-        <Figure title note height>
+        <Figure title note height text>
             {bars
                 .into_iter()
                 .enumerate()
@@ -122,6 +128,26 @@ pub fn Timeline(
     let end_ms = times().fold(end_ms, f64::max) + 200.0;
     let span = (end_ms - start).max(1.0);
     let plot_w = WIDTH - label_w - 20.0;
+    // The text alternative: per lane, what was accepted and refused, and the events, in time.
+    let text = lanes
+        .iter()
+        .map(|lane| {
+            let ok = lane.marks.iter().filter(|m| m.ok).count();
+            let refused = lane.marks.len() - ok;
+            let events: Vec<String> = lane
+                .limits
+                .iter()
+                .map(|l| format!("{} at {:.1} s", l.label, (l.at_ms - start) / 1000.0))
+                .collect();
+            let events = if events.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", events.join(", "))
+            };
+            format!("{}: {ok} accepted, {refused} refused{events}", lane.label)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
     let x = move |at: f64| label_w + (at - start) / span * plot_w;
     let height = lanes.len() as f64 * lane_h + axis_h;
     let seconds = (span / 1000.0).ceil() as usize;
@@ -136,7 +162,7 @@ pub fn Timeline(
         </p>
     };
     view! {
-        <Figure title note height legend=legend.into_any()>
+        <Figure title note height text legend=legend.into_any()>
             {(0..=seconds)
                 .map(|s| {
                     let at = start + s as f64 * 1000.0;
@@ -211,6 +237,8 @@ fn Figure(
     note: String,
     /// Height of the drawing in user units (its width is [`WIDTH`]).
     height: f64,
+    /// The drawing's content in words (its text alternative).
+    text: String,
     /// What the marks mean, shown under the drawing.
     #[prop(optional)]
     legend: Option<AnyView>,
@@ -220,7 +248,12 @@ fn Figure(
     view! {
         <figure class="chart" data-testid="chart">
             <figcaption>{title.clone()}</figcaption>
-            <svg viewBox=format!("0 0 {WIDTH} {height}") width="100%" role="img" aria-label=title>
+            <svg
+                viewBox=format!("0 0 {WIDTH} {height}")
+                width="100%"
+                role="img"
+                aria-label=format!("{title}. {text}")
+            >
                 {children()}
             </svg>
             {legend}

@@ -90,6 +90,8 @@ test('a stolen access token outlives logout until exp; strict checking kills it'
       'after logout. With strict checking the first replay after logout got 401.',
   );
   await expect(r.charts.locator('.chart-legend')).toHaveText(/accepted.*refused.*event/);
+  // A screen reader gets each lane's counts and events in words.
+  await expect(r.charts.locator('svg')).toHaveAttribute('aria-label', /: \d+ accepted, \d+ refused/);
 });
 
 test('tampered payload, alg none and a wrong key are all refused', async ({ page }) => {
@@ -223,6 +225,12 @@ test('sessions across servers: lost without a shared store, kept with one; a tok
   await expect(r.fact('token_b')).toHaveText('5/5');
   await expect(r.fact('shared_d')).toHaveText('5/5');
   await expect(r.charts).toHaveCount(1);
+  // The chart's text alternative holds its values.
+  await expect(r.charts.locator('svg')).toHaveAttribute(
+    'aria-label',
+    'Requests accepted by the other server (of 5). Session, per-server store: 0 requests; ' +
+      'Session, shared store: 5 requests; Access token: 5 requests',
+  );
 });
 
 test('a separate API server verifies with the public key alone and cannot see a logout', async ({ page }) => {
