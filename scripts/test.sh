@@ -4,8 +4,8 @@
 # against real servers that scripts/services.sh starts where they are missing — then the
 # Playwright suite in Debian's Chromium against a freshly built server, and its login, profile
 # and devices specs again against the cluster (nginx, three servers); then short smoke runs of
-# the long scripts (the soak, the cluster benchmark; the fuzz corpus and the multi-process
-# cluster tests run inside `cargo test`). Every step has a
+# the long scripts (the first-visit report, the soak, the cluster benchmark; the fuzz corpus
+# and the multi-process cluster tests run inside `cargo test`). Every step has a
 # time limit, so a hang fails the run instead of stalling it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ step 30 cargo leptos build
 step 10 scripts/contract.sh
 step 20 bash -c 'cd end2end && npx playwright test'
 step 10 bash -c 'cd end2end && npx playwright test -c playwright.cluster.config.ts'
+step 10 env FIRST_VISIT_PROFILE=debug FIRST_VISIT_RUNS=1 scripts/first-visit.sh
 step 5 env SOAK_SERVER=target/debug/server SOAK_SECS=20 SOAK_USERS=12 scripts/soak.sh
 step 15 env BENCH_ONLY=cluster CLUSTER_PROFILE=debug BENCH_SECS=1 BENCH_ROUNDS=1 BENCH_COUNTED=200 \
     scripts/bench.sh
