@@ -262,6 +262,19 @@ async fn token_login(base: &str, user: &str) -> Value {
     res.json().await.unwrap()
 }
 
+/// Logs in with a token on `base`; the access token.
+async fn access_token(base: &str, user: &str) -> String {
+    token_login(base, user).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The status `GET /api/me` gets on `base` with `token`.
+async fn token_status(base: &str, token: &str) -> StatusCode {
+    me_with_token(base, token).await.status()
+}
+
 async fn me_with_cookie(base: &str, cookie: &str) -> StatusCode {
     http()
         .get(format!("{base}/api/me"))
@@ -348,7 +361,7 @@ async fn device_revocation_log_out_everywhere_and_single_session_cross_servers()
     let pair = token_login(&a, &user).await;
     let access = pair["access_token"].as_str().unwrap().to_owned();
     assert_eq!(me_with_cookie(&b, &cookie).await, StatusCode::OK);
-    assert_eq!(me_with_token(&b, &access).await.status(), StatusCode::OK);
+    assert_eq!(token_status(&b, &access).await, StatusCode::OK);
     let devices: Value = http()
         .get(format!("{a}/api/devices"))
         .bearer_auth(&access)
@@ -390,7 +403,7 @@ async fn device_revocation_log_out_everywhere_and_single_session_cross_servers()
         .unwrap();
     assert!(res.status().is_success(), "revoke-all: {}", res.status());
     time_until(REVOCATION_BOUND, || async {
-        me_with_token(&a, &access).await.status() == StatusCode::UNAUTHORIZED
+        token_status(&a, &access).await == StatusCode::UNAUTHORIZED
     })
     .await
     .expect("A refused the token of a revoked login within the bound");
@@ -414,11 +427,11 @@ async fn device_revocation_log_out_everywhere_and_single_session_cross_servers()
             .status()
     };
     assert_eq!(refresh(a.clone(), first.clone()).await, StatusCode::OK);
-    assert_eq!(me_with_token(&a, &access).await.status(), StatusCode::OK);
+    assert_eq!(token_status(&a, &access).await, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1_500)).await; // past REFRESH_TOKEN_GRACE_SECS
     assert_eq!(refresh(b.clone(), first).await, StatusCode::UNAUTHORIZED);
     time_until(REVOCATION_BOUND, || async {
-        me_with_token(&a, &access).await.status() == StatusCode::UNAUTHORIZED
+        token_status(&a, &access).await == StatusCode::UNAUTHORIZED
     })
     .await
     .expect("A refused the replayed family's access token within the bound");
@@ -565,21 +578,14 @@ async fn signing_keys_rotate_cluster_wide_and_the_api_server_verifies_with_the_j
     assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
     assert!(jwks["keys"][0].get("d").is_none());
 
-    let old = token_login(&a, &user).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let old = access_token(&a, &user).await;
     let old_kid = kid(&old);
     assert_eq!(
         jsonwebtoken::decode_header(&old).unwrap().alg,
         jsonwebtoken::Algorithm::EdDSA
     );
     for base in [&a, &b, &api] {
-        assert_eq!(
-            me_with_token(base, &old).await.status(),
-            StatusCode::OK,
-            "{base}"
-        );
+        assert_eq!(token_status(base, &old).await, StatusCode::OK, "{base}");
     }
     // The API server asked no store: its Server-Timing names the signature check only.
     let res = me_with_token(&api, &old).await;
@@ -603,10 +609,7 @@ async fn signing_keys_rotate_cluster_wide_and_the_api_server_verifies_with_the_j
     let new_kid = listing["signing"].as_str().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);
     let signed_on_b = time_until(REVOCATION_BOUND, || async {
-        let token = token_login(&b, &user).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = access_token(&b, &user).await;
         kid(&token) == new_kid
     })
     .await;
@@ -614,21 +617,10 @@ async fn signing_keys_rotate_cluster_wide_and_the_api_server_verifies_with_the_j
         signed_on_b.is_some(),
         "B signs with the new key within the bound"
     );
-    let new = token_login(&b, &user).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let new = access_token(&b, &user).await;
     for base in [&a, &b, &api] {
-        assert_eq!(
-            me_with_token(base, &new).await.status(),
-            StatusCode::OK,
-            "{base}"
-        );
-        assert_eq!(
-            me_with_token(base, &old).await.status(),
-            StatusCode::OK,
-            "{base}"
-        );
+        assert_eq!(token_status(base, &new).await, StatusCode::OK, "{base}");
+        assert_eq!(token_status(base, &old).await, StatusCode::OK, "{base}");
     }
 
     // Retire the old key on B: A refuses the old token within the bound, the API server after
@@ -639,26 +631,19 @@ async fn signing_keys_rotate_cluster_wide_and_the_api_server_verifies_with_the_j
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        me_with_token(&b, &old).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(token_status(&b, &old).await, StatusCode::UNAUTHORIZED);
     time_until(REVOCATION_BOUND, || async {
-        me_with_token(&a, &old).await.status() == StatusCode::UNAUTHORIZED
+        token_status(&a, &old).await == StatusCode::UNAUTHORIZED
     })
     .await
     .expect("A refused the retired key within the bound");
     time_until(Duration::from_secs(5), || async {
-        me_with_token(&api, &old).await.status() == StatusCode::UNAUTHORIZED
+        token_status(&api, &old).await == StatusCode::UNAUTHORIZED
     })
     .await
     .expect("the API server dropped the retired key after its reload");
     for base in [&a, &b, &api] {
-        assert_eq!(
-            me_with_token(base, &new).await.status(),
-            StatusCode::OK,
-            "{base}"
-        );
+        assert_eq!(token_status(base, &new).await, StatusCode::OK, "{base}");
     }
     // The last live key cannot be retired.
     let res = http()
@@ -716,7 +701,7 @@ async fn signing_keys_rotate_cluster_wide_and_the_api_server_verifies_with_the_j
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(me_with_token(&api, &access).await.status(), StatusCode::OK);
+    assert_eq!(token_status(&api, &access).await, StatusCode::OK);
 }
 
 /// nginx in front of three app servers; a bounded load of session and bearer `GET /api/me`;
@@ -780,12 +765,7 @@ async fn killing_a_server_under_load_loses_no_login_behind_nginx() {
     let mut tokens = Vec::new();
     for _ in 0..4 {
         cookies.push(session_login(&front, &user).await);
-        tokens.push(
-            token_login(&front, &user).await["access_token"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        tokens.push(access_token(&front, &user).await);
     }
     const REQUESTS: usize = 600;
     let mut failures = Vec::new();
