@@ -35,6 +35,7 @@ use crate::{
         bearer::{AccessTokens, TokenRules},
         keys::{JWKS_MAX_AGE, JwksKeys, KeySource},
     },
+    clock::{Clock, SystemClock},
     error::ApiError,
     timing::{self, ServerTiming},
 };
@@ -202,9 +203,7 @@ impl FromRequestParts<Keys> for Verified {
             tracing::warn!("the JWKS has not been refreshed for too long; refusing");
             return Err(ApiError::Busy);
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let now = SystemClock.now_secs();
         let start = std::time::Instant::now();
         let (claims, verification) = tokens.verify_fresh(token, now).await?;
         if let Some(timing) = parts.extensions.get::<ServerTiming>() {
