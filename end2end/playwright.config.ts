@@ -7,6 +7,11 @@ export const BASE_URL = `http://127.0.0.1:${PORT}`;
 /** A second server configured as in production: no lab. */
 const NO_LAB_PORT = 3101;
 export const NO_LAB_URL = `http://127.0.0.1:${NO_LAB_PORT}`;
+/** The local OpenID provider (tools/oidc) the e2e server signs in with. */
+const PROVIDER_PORT = 4410;
+export const PROVIDER_URL = `http://127.0.0.1:${PROVIDER_PORT}`;
+/** The e2e server's client secret at that provider (both run on loopback, for this run only). */
+const PROVIDER_SECRET = 'e2e-only-client-secret-0123456789abcdef';
 
 export default defineConfig<Options>({
   testDir: './tests',
@@ -69,6 +74,23 @@ export default defineConfig<Options>({
         SECRETS_FILE: 'target/e2e/secrets.env',
         ACCESS_TOKEN_TTL_SECS: '5',
         RUST_LOG: 'warn',
+        OIDC_ISSUER: PROVIDER_URL,
+        OIDC_CLIENT_SECRET: PROVIDER_SECRET,
+        OIDC_PROVIDER_NAME: 'Local Provider',
+      },
+    },
+    {
+      // The identity provider's own process (panva's oidc-provider), with this run's client.
+      command: 'exec node tools/oidc/provider.mjs',
+      cwd: '..',
+      url: `${PROVIDER_URL}/.well-known/openid-configuration`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      env: {
+        OIDC_PORT: String(PROVIDER_PORT),
+        OIDC_CLIENT_SECRET: PROVIDER_SECRET,
+        OIDC_REDIRECT_URIS: `${BASE_URL}/auth/oidc/callback`,
+        OIDC_POST_LOGOUT_URIS: `${BASE_URL}/session/login,${BASE_URL}/token/login`,
       },
     },
     {

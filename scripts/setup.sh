@@ -60,6 +60,15 @@ if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
     (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# --- The local OpenID provider (oidc-provider from npm) that "Sign in with ..." talks to -----
+# run.sh starts it beside the app when Node is here; without Node the app runs without it.
+if command -v node >/dev/null; then
+    if [ ! -d tools/oidc/node_modules/oidc-provider ] || [ tools/oidc/package-lock.json -nt tools/oidc/node_modules/.package-lock.json ]; then
+        say "npm: installing the local OpenID provider into tools/oidc"
+        (cd tools/oidc && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
+
 [ "$what" = build ] && exit 0
 
 # --- cargo-deny (licences, bans, sources), pinned ------------------------------------------

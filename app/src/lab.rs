@@ -232,6 +232,15 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         runs_in: RunsIn::Server,
     },
     ExperimentInfo {
+        id: "oauth",
+        title: "OAuth 2.0: log in at a provider, then keep your own session or token",
+        claim: "After the provider proves who you are, the app keeps its own session or issues its own tokens; a replayed state, a code used twice, a wrong code_verifier and an ID token with another nonce or audience are all refused.",
+        seed: "OAuth는 사용자가 다른 서비스(구글, 카카오 등)에서 인증을 받고, 우리 서비스는 그 결과로 자체 세션을 만들거나 자체 토큰을 발급하는 방식이다.",
+        method: "Sign in at the local OpenID provider in each mode and follow every redirect; then replay the state, use a code twice, send a wrong code_verifier, and present ID tokens with a wrong nonce or audience.",
+        group: Group::Attacker,
+        runs_in: RunsIn::Server,
+    },
+    ExperimentInfo {
         id: "shared-store",
         title: "Sessions across servers",
         claim: "Sessions break across servers unless the session store is shared; a token works on any server that has the key.",

@@ -16,8 +16,10 @@ use crate::{
     lab::{
         CompareAction, CsrfEvent, LabSettings, Pane, PaneResult, Report, ServerView, TokenCheck,
     },
+    mode::AuthMode,
     wire::{
-        Credentials, DeviceList, Me, Note, NoteList, RefreshRequest, Revoked, TokenPair, UserView,
+        Credentials, DeviceList, LinkedAccount, Me, Note, NoteList, ProviderView, RefreshRequest,
+        Revoked, TokenPair, UserView,
     },
 };
 
@@ -85,6 +87,25 @@ pub trait AuthPort: Send + Sync + 'static {
     async fn verify_token(&self, req: &Parts, token: String) -> Result<TokenCheck, AppError>;
     /// Cross-site requests refused since `since` (Unix ms).
     async fn csrf_events(&self, req: &Parts, since: i64) -> Result<Vec<CsrfEvent>, AppError>;
+
+    /// The identity provider, if one is configured.
+    async fn provider(&self) -> Option<ProviderView>;
+    /// Starts a sign-in at the provider that ends in `mode` (with `link`, links a provider
+    /// account to the logged-in caller instead); returns the provider URL to go to.
+    async fn provider_start(
+        &self,
+        req: &Parts,
+        mode: AuthMode,
+        link: bool,
+    ) -> Result<String, AppError>;
+    /// Token mode, after a provider sign-in: trades the handoff cookie for a token pair.
+    async fn provider_handoff(
+        &self,
+        req: &Parts,
+        refresh_in_cookie: bool,
+    ) -> Result<TokenPair, AppError>;
+    /// The provider accounts linked to the caller.
+    async fn linked_accounts(&self, req: &Parts) -> Result<Vec<LinkedAccount>, AppError>;
 }
 
 /// How the port is stored in Leptos context.

@@ -56,6 +56,26 @@ impl fmt::Debug for RefreshRequest {
     }
 }
 
+/// The identity provider this server signs people in with (`GET /api/oidc`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderView {
+    /// Its display name, for the "Sign in with …" button.
+    pub name: String,
+    /// Its issuer URL.
+    pub issuer: String,
+}
+
+/// A provider account linked to the caller (`GET /api/oidc/links`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedAccount {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// The email the provider gave when it was linked (may be empty).
+    pub email: String,
+    /// When it was linked, Unix milliseconds.
+    pub linked_at: i64,
+}
+
 /// The answer to a token login or refresh (RFC 6749 §5.1 field names).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenPair {
@@ -166,6 +186,9 @@ pub struct Device {
     pub user_agent: String,
     /// The client address at login.
     pub ip: String,
+    /// How the user proved who they are at login: `password`, or `provider` (an OpenID
+    /// Connect provider).
+    pub login: String,
     /// Whether this is the device making the request.
     pub current: bool,
 }

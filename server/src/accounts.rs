@@ -25,6 +25,10 @@ impl From<User> for UserView {
     }
 }
 
+/// The `password_hash` of an account created by a provider login: not a PHC string, so no
+/// password can ever match it (it is never even tried; see [`Accounts::check_password`]).
+pub const NO_PASSWORD: &str = "!provider-login-only";
+
 /// Registration and password checks.
 #[derive(Clone)]
 pub struct Accounts {
@@ -136,7 +140,10 @@ impl Accounts {
         } else {
             None
         };
+        // An account made by a provider login has no password: it is checked like an unknown
+        // user (the dummy hash, the same time, the same answer).
         let (user, phc) = match found {
+            Some(found) if found.password_hash == NO_PASSWORD => (Some(found.user), None),
             Some(found) => (Some(found.user), Some(found.password_hash)),
             None => (None, None),
         };

@@ -78,6 +78,9 @@ pub struct Config {
     /// `LAB_SERVER_BIN` (default: this executable): the server binary the lab's scale-out
     /// experiments start as extra servers (tests point it at the built binary).
     pub lab_server_bin: Option<PathBuf>,
+    /// Sign-in with an OpenID Connect provider: `OIDC_ISSUER`, `OIDC_CLIENT_ID` (default
+    /// `authlab`), `OIDC_CLIENT_SECRET`, `OIDC_PROVIDER_NAME`. `None` without `OIDC_ISSUER`.
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 /// Cookie-session settings.
@@ -308,6 +311,7 @@ impl Config {
         Ok(Self {
             profile,
             site_addr,
+            oidc: oidc_config(src, profile, &public_url)?,
             public_url,
             site_root: src
                 .get("LEPTOS_SITE_ROOT")
@@ -449,6 +453,80 @@ fn parse_bool(key: &str, raw: &str) -> anyhow::Result<bool> {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
         other => bail!("{key} must be true or false, not `{other}`"),
+    }
+}
+
+/// The provider sign-in settings, if `OIDC_ISSUER` is set. The issuer must be https (plain
+/// http only on loopback, outside production). Production refuses a missing client secret;
+/// development then leaves the sign-in off, with a warning.
+fn oidc_config(
+    src: &impl Source,
+    profile: Profile,
+    public_url: &str,
+) -> anyhow::Result<Option<crate::oidc::OidcConfig>> {
+    let Some(issuer) = src.get("OIDC_ISSUER").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let production = profile == Profile::Production;
+    require_https(
+        "OIDC_ISSUER",
+        &issuer,
+        if production {
+            Loopback::Refused
+        } else {
+            Loopback::Allowed
+        },
+    )?;
+    let Some(client_secret) = src.get("OIDC_CLIENT_SECRET").filter(|v| !v.is_empty()) else {
+        if production {
+            bail!("OIDC_CLIENT_SECRET must be set in production when OIDC_ISSUER is");
+        }
+        tracing::warn!("OIDC_ISSUER is set but OIDC_CLIENT_SECRET is not: provider sign-in is off");
+        return Ok(None);
+    };
+    Ok(Some(crate::oidc::OidcConfig {
+        registration: crate::oidc::Registration {
+            issuer,
+            client_id: src
+                .get("OIDC_CLIENT_ID")
+                .unwrap_or_else(|| "authlab".into()),
+            client_secret: SecretString::from(client_secret),
+            redirect_url: format!(
+                "{}{}",
+                public_url.trim_end_matches('/'),
+                crate::oidc::CALLBACK_PATH
+            ),
+        },
+        name: src
+            .get("OIDC_PROVIDER_NAME")
+            .unwrap_or_else(|| "the local OpenID provider".into()),
+    }))
+}
+
+/// Whether [`require_https`] lets plain http through to a loopback address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loopback {
+    /// `http://127.0.0.1…`, `http://localhost…` and `http://[::1]…` are accepted.
+    Allowed,
+    /// Only https.
+    Refused,
+}
+
+/// Refuses a URL a server trusts for keys or identities unless it is https (or, where
+/// allowed, plain http to this machine): whoever can change what it answers in transit can
+/// forge whatever it vouches for.
+pub fn require_https(key: &str, url: &str, loopback: Loopback) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("{key} is not a URL"))?;
+    let host = parsed.host_str().unwrap_or("").trim_matches(['[', ']']);
+    let is_loopback =
+        host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback && loopback == Loopback::Allowed => Ok(()),
+        _ if loopback == Loopback::Allowed => {
+            bail!("{key} must be https:// (plain http:// only to a loopback address)")
+        }
+        _ => bail!("{key} must be https:// in production"),
     }
 }
 

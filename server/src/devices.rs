@@ -18,7 +18,7 @@ use crate::{
     error::ApiError,
     settings::Settings,
     store::{
-        AuditKind, FamilyStore, OpaqueStore, RevokeReason, SessionIndex,
+        AuditKind, FamilyStore, LoginMethod, OpaqueStore, RevokeReason, SessionIndex,
         sessions::cache::RevocableStore,
     },
 };
@@ -92,6 +92,7 @@ impl Devices {
                 expires_at: s.expires_at,
                 user_agent: s.client.user_agent,
                 ip: s.client.ip,
+                login: s.method.as_str().to_owned(),
             });
         }
         for f in self.families.live_families(user_id, now).await? {
@@ -104,6 +105,7 @@ impl Devices {
                 expires_at: f.expires_at,
                 user_agent: f.client.user_agent,
                 ip: f.client.ip,
+                login: f.method.as_str().to_owned(),
             });
         }
         for t in self.opaque.opaque_of(user_id).await? {
@@ -117,6 +119,7 @@ impl Devices {
                 expires_at: i64::MAX,
                 user_agent: t.client.user_agent,
                 ip: t.client.ip,
+                login: LoginMethod::Password.as_str().to_owned(),
             });
         }
         devices.sort_by_key(|d| std::cmp::Reverse(d.created_at));

@@ -73,6 +73,12 @@ pub enum ApiError {
     /// The body is larger than any valid request (413); refused before it is read.
     #[error("body too large")]
     TooLarge,
+    /// Sign-in with a provider was asked for, but none is configured (404).
+    #[error("no identity provider is configured")]
+    ProviderNotConfigured,
+    /// The identity provider could not be reached or answered nonsense (502).
+    #[error("identity provider unavailable: {0}")]
+    ProviderUnavailable(String),
     /// The password-hashing queue is full, or the store is busy (503).
     #[error("server busy")]
     Busy,
@@ -101,6 +107,8 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ProviderNotConfigured => StatusCode::NOT_FOUND,
+            Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -125,6 +133,8 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooLarge => "too_large",
+            Self::ProviderNotConfigured => "provider_not_configured",
+            Self::ProviderUnavailable(_) => "provider_unavailable",
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
         }
@@ -157,6 +167,12 @@ impl ApiError {
                 "Send the body as JSON with Content-Type: application/json.".into()
             }
             Self::TooLarge => "The request body is too large.".into(),
+            Self::ProviderNotConfigured => {
+                "Sign-in with an identity provider is not configured on this server.".into()
+            }
+            Self::ProviderUnavailable(_) => {
+                "The identity provider could not be reached. Try again in a moment.".into()
+            }
             Self::Busy => "The server is busy. Try again in a moment.".into(),
             Self::Internal(_) => "Something went wrong on the server.".into(),
         }
@@ -194,9 +210,13 @@ impl ApiError {
     }
 
     /// Logs a server-side failure once, with its whole cause chain.
-    fn log_if_internal(&self) {
-        if let Self::Internal(err) = self {
-            tracing::error!(error = format!("{err:#}"), "request failed");
+    pub(crate) fn log_if_internal(&self) {
+        match self {
+            Self::Internal(err) => tracing::error!(error = format!("{err:#}"), "request failed"),
+            Self::ProviderUnavailable(why) => {
+                tracing::warn!(reason = %why, "identity provider unavailable");
+            }
+            _ => {}
         }
     }
 

@@ -20,6 +20,7 @@ pub mod hosts;
 pub mod inspect;
 pub mod lab;
 pub mod notes;
+pub mod oidc;
 pub mod password;
 pub mod settings;
 pub mod startup;

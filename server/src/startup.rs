@@ -47,6 +47,7 @@ use crate::{
     devices::Devices,
     headers, hosts, lab,
     notes::Notes,
+    oidc::Oidc,
     password::PasswordHasher,
     settings::Settings,
     state::{AppState, Shared},
@@ -141,6 +142,14 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         Arc::clone(&clock),
         config.session.cookie_secure,
     );
+    let oidc = Oidc::new(
+        config.oidc.clone(),
+        store.external_logins(),
+        store.users(),
+        audit.clone(),
+        Arc::clone(&clock),
+        config.session.cookie_secure,
+    )?;
     let opaque = OpaqueTokens::new(
         store.opaque(),
         accounts.clone(),
@@ -160,6 +169,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         refresh_tokens,
         tokens,
         opaque,
+        oidc,
         notes,
         throttle,
         settings,

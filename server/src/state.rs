@@ -19,6 +19,7 @@ use crate::{
     devices::Devices,
     lab::LabState,
     notes::Notes,
+    oidc::Oidc,
     settings::Settings,
     store::{Store, sessions::cache::RevocableStore},
     throttle::Throttle,
@@ -70,6 +71,8 @@ pub struct Shared {
     pub tokens: Tokens,
     /// Opaque database tokens.
     pub opaque: OpaqueTokens,
+    /// Sign-in with an OpenID Connect provider.
+    pub oidc: Oidc,
     /// Notes.
     pub notes: Notes,
     /// Failed-login counters.

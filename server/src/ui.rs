@@ -11,9 +11,11 @@ use app::{
     lab::{
         CompareAction, CsrfEvent, LabSettings, Pane, PaneResult, Report, ServerView, TokenCheck,
     },
+    mode::AuthMode as PageMode,
     port::{AuthPort, SharedPort},
     wire::{
-        Credentials, DeviceList, Me, Note, NoteList, RefreshRequest, Revoked, TokenPair, UserView,
+        Credentials, DeviceList, LinkedAccount, Me, Note, NoteList, ProviderView, RefreshRequest,
+        Revoked, TokenPair, UserView,
     },
 };
 use async_trait::async_trait;
@@ -22,15 +24,16 @@ use tower_cookies::Cookies;
 use tower_sessions::Session;
 
 use crate::{
+    api::oidc,
     auth::{
-        Authentication,
+        Authentication, MaybeAuthentication,
         tokens::{LoginOptions, RefreshDelivery},
     },
     client::ClientInfo,
     error::ApiError,
     lab,
     state::AppState,
-    store::AuthMode,
+    store::{AuthMode, LoginMethod},
 };
 
 /// The port handed to the server functions.
@@ -95,7 +98,7 @@ impl AuthPort for UiPort {
         let lifetimes = self.0.sessions.configured();
         self.0
             .sessions
-            .login(&session, &user, &client, lifetimes)
+            .login(&session, &user, &client, lifetimes, LoginMethod::Password)
             .await
             .map_err(fail)?;
         Ok(user.into())
@@ -237,5 +240,49 @@ impl AuthPort for UiPort {
     async fn csrf_events(&self, _req: &Parts, since: i64) -> Result<Vec<CsrfEvent>, AppError> {
         lab::require_switches(&self.0).map_err(fail)?;
         Ok(self.0.lab.csrf_events(since))
+    }
+
+    async fn provider(&self) -> Option<ProviderView> {
+        self.0.oidc.info().map(|p| ProviderView {
+            name: p.name,
+            issuer: p.issuer,
+        })
+    }
+
+    async fn provider_start(
+        &self,
+        req: &Parts,
+        mode: PageMode,
+        link: bool,
+    ) -> Result<String, AppError> {
+        let cookies = extension::<Cookies>(req)?;
+        let mut parts = req.clone();
+        let auth = if link {
+            MaybeAuthentication::from_request_parts(&mut parts, &self.0)
+                .await
+                .map_err(fail)?
+        } else {
+            MaybeAuthentication(None)
+        };
+        oidc::start_flow(&self.0, auth, &cookies, mode, link)
+            .await
+            .map_err(fail)
+    }
+
+    async fn provider_handoff(
+        &self,
+        req: &Parts,
+        refresh_in_cookie: bool,
+    ) -> Result<TokenPair, AppError> {
+        let cookies = extension::<Cookies>(req)?;
+        let client = self.client(req).await;
+        oidc::hand_over(&self.0, &client, &cookies, refresh_in_cookie)
+            .await
+            .map_err(fail)
+    }
+
+    async fn linked_accounts(&self, req: &Parts) -> Result<Vec<LinkedAccount>, AppError> {
+        let auth = self.auth(req).await?;
+        oidc::linked(&self.0, auth.user().id).await.map_err(fail)
     }
 }

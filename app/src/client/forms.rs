@@ -9,7 +9,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     client::AuthClient,
-    components::forms::{Field, FormError},
+    components::forms::{ErrorBox, Field, FormError},
     error::AppError,
     fns::{SessionLogin, SessionLogout},
     mode::{AuthMode, safe_next},
@@ -168,5 +168,193 @@ fn TokenLogoutButton() -> impl IntoView {
         <button type="button" class="link" data-testid="logout" on:click=on_click>
             "Log out"
         </button>
+    }
+}
+
+/// Sends the browser to `url` (a provider's page); nothing on the server.
+fn go_to(url: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().assign(url);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
+}
+
+/// "Sign in with …": the authorization code flow at the identity provider, ending in this
+/// mode. Without JavaScript it is a plain form post that redirects to the provider (session
+/// mode then works end to end); with it, the client asks for the URL and goes there.
+/// When the server has no provider, it says so instead.
+#[component]
+pub fn ProviderSignIn() -> impl IntoView {
+    let auth = AuthClient::expect();
+    let provider = Resource::new(|| (), |_| crate::fns::provider::provider());
+    let pending = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pending.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match auth.provider_sign_in().await {
+                Ok(url) => go_to(&url),
+                Err(err) => {
+                    error.set(Some(err));
+                    pending.set(false);
+                }
+            }
+        });
+    };
+    let mode = auth.mode().segment();
+    view! {
+        <section class="panel" data-testid="provider-signin">
+            <h2>"Or use an identity provider"</h2>
+            <Suspense fallback=|| ()>
+                {move || {
+                    provider
+                        .get()
+                        .map(|found| match found {
+                            Ok(Some(p)) => {
+                                view! {
+                                    <form
+                                        method="post"
+                                        action="/api/fn/provider_start"
+                                        class="inline"
+                                        on:submit=on_submit
+                                    >
+                                        <input type="hidden" name="mode" value=mode />
+                                        <button
+                                            type="submit"
+                                            data-testid="provider-button"
+                                            disabled=move || pending.get()
+                                        >
+                                            {format!("Sign in with {}", p.name)}
+                                        </button>
+                                    </form>
+                                    <FormError error=error />
+                                    <p class="muted">
+                                        "You log in at the provider (authorization code flow with PKCE); \
+                                         authlab then gives you its own "
+                                        {if mode == "session" { "session cookie" } else { "token pair" }}
+                                        ". Logging out here ends only that: the provider keeps its own \
+                                         sign-in until you "
+                                        <a
+                                            href=format!("/auth/oidc/logout?mode={mode}")
+                                            rel="external"
+                                            data-testid="provider-logout"
+                                        >
+                                            "sign out at the provider"
+                                        </a>
+                                        "."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            _ => {
+                                view! {
+                                    <p class="muted" data-testid="provider-missing">
+                                        "Sign-in with an identity provider is not configured on this \
+                                         server (set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET)."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Token mode, back from the provider (`?signin=provider`): picks the tokens up and goes to
+/// the profile. Session mode was logged in by the callback itself.
+#[component]
+pub fn ProviderLanding() -> impl IntoView {
+    let auth = AuthClient::expect();
+    let error = RwSignal::new(None::<AppError>);
+    let navigate = use_navigate();
+    // Effects run only in the browser, where the tokens are kept.
+    Effect::new(move || {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match auth.finish_provider_sign_in().await {
+                Ok(()) => navigate(&auth.mode().path("profile"), Default::default()),
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    });
+    view! {
+        <p class="notice" data-testid="provider-landing">
+            "Signed in at the provider. Picking up this app's tokens…"
+        </p>
+        <FormError error=error />
+    }
+}
+
+/// The provider accounts linked to the user, and a button to link one.
+#[component]
+pub fn LinkedAccounts() -> impl IntoView {
+    let auth = AuthClient::expect();
+    let provider = Resource::new(|| (), |_| crate::fns::provider::provider());
+    let links = auth.load(crate::fns::provider::linked_accounts);
+    let error = RwSignal::new(None::<AppError>);
+    let link = move |_| {
+        error.set(None);
+        spawn_local(async move {
+            match auth.provider_link().await {
+                Ok(url) => go_to(&url),
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    };
+    view! {
+        <section class="panel" data-testid="linked-accounts">
+            <h2>"Identity provider accounts"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    links
+                        .get()
+                        .map(|found| match found {
+                            Ok(list) if list.is_empty() => {
+                                view! { <p class="muted">"None linked."</p> }.into_any()
+                            }
+                            Ok(list) => {
+                                view! {
+                                    <ul>
+                                        {list
+                                            .into_iter()
+                                            .map(|a| {
+                                                view! {
+                                                    <li data-testid="linked-account">
+                                                        <code>{a.issuer}</code>
+                                                        {(!a.email.is_empty())
+                                                            .then(|| format!(" ({})", a.email))}
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                }
+                                    .into_any()
+                            }
+                            Err(err) => view! { <ErrorBox error=err /> }.into_any(),
+                        })
+                }}
+                {move || {
+                    provider
+                        .get()
+                        .and_then(Result::ok)
+                        .flatten()
+                        .map(|p| {
+                            view! {
+                                <button type="button" data-testid="provider-link" on:click=link>
+                                    {format!("Link an account at {}", p.name)}
+                                </button>
+                            }
+                        })
+                }}
+            </Suspense>
+            <FormError error=error />
+        </section>
     }
 }

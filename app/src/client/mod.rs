@@ -197,6 +197,34 @@ impl AuthClient {
         Ok(user)
     }
 
+    /// Starts a sign-in at the identity provider that ends in this mode; returns the provider
+    /// URL the browser must go to.
+    pub async fn provider_sign_in(self) -> Result<String, AppError> {
+        fns::provider::provider_start(self.mode.segment().to_owned()).await
+    }
+
+    /// Starts linking a provider account to the logged-in user; returns the provider URL.
+    pub async fn provider_link(self) -> Result<String, AppError> {
+        self.call(|| fns::provider::provider_link(self.mode.segment().to_owned()))
+            .await
+    }
+
+    /// Finishes a provider sign-in after the provider's callback. Session mode has nothing
+    /// to do (the callback set the session cookie); token mode trades the callback's handoff
+    /// cookie for a token pair, kept under the storage policy like a password login's.
+    pub async fn finish_provider_sign_in(self) -> Result<(), AppError> {
+        if self.mode == AuthMode::Token {
+            let policy = token_store::policy();
+            let pair = fns::provider::provider_handoff(policy.refresh_in_cookie()).await?;
+            #[cfg(feature = "hydrate")]
+            refresher::accept(pair);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = pair;
+        }
+        self.changed();
+        Ok(())
+    }
+
     /// Logs out: the session is destroyed, or the token family revoked and the tokens dropped.
     pub async fn logout(self) -> Result<(), AppError> {
         let result = match self.mode {

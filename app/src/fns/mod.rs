@@ -7,6 +7,7 @@
 //! JavaScript disabled.
 
 pub mod lab;
+pub mod provider;
 
 use leptos::{
     prelude::*,

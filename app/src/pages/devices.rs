@@ -81,6 +81,7 @@ fn DeviceTable() -> impl IntoView {
                                         <tr>
                                             <th>"Kind"</th>
                                             <th>"Logged in"</th>
+                                            <th>"Signed in with"</th>
                                             <th>"Last active"</th>
                                             <th>"Expires"</th>
                                             <th>"Browser"</th>
@@ -176,6 +177,9 @@ fn DeviceRow(
                 {current.then(|| view! { <span class="badge">"this device"</span> })}
             </td>
             <td>{utc(device.created_at)}</td>
+            <td data-testid="device-login">
+                {if device.login == "provider" { "identity provider" } else { "password" }}
+            </td>
             <td>{utc(device.last_seen_at)}</td>
             <td>
                 {if device.expires_at >= i64::MAX / 2 {

@@ -3,10 +3,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::client::{AuthClient, forms::LoginForm};
+use crate::client::{
+    AuthClient,
+    forms::{LoginForm, ProviderLanding, ProviderSignIn},
+};
 
 /// Log in in the current mode. Query: `next` (where to go after), `registered` (a name just
-/// registered), `ended` (a code for why a token login ended).
+/// registered), `ended` (a code for why a token login ended), `signin=provider` (token mode,
+/// back from the identity provider: pick the tokens up).
 ///
 /// Nothing from the query is printed as it came: anyone can link here with any query, so a
 /// name is shown only if it is a valid username, and `ended` selects one of a few fixed
@@ -26,6 +30,10 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     let ended = move || query.read().get("ended").map(|code| ended_reason(&code));
+    let landing = move || {
+        auth.mode() == crate::mode::AuthMode::Token
+            && query.read().get("signin").as_deref() == Some("provider")
+    };
     view! {
         <h1>"Log in"</h1>
         <p class="muted">
@@ -64,10 +72,12 @@ pub fn LoginPage() -> impl IntoView {
                     }
                 })
         }}
+        {move || landing().then(|| view! { <ProviderLanding /> })}
         <LoginForm next />
         <p>
             "No account? " <a href=auth.mode().path("register")>"Register"</a>
         </p>
+        <ProviderSignIn />
     }
 }
 

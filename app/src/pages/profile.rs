@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    client::AuthClient,
+    client::{AuthClient, forms::LinkedAccounts},
     components::require_user::RequireUser,
     fns,
     format::{duration, utc},
@@ -15,6 +15,7 @@ use crate::{
 pub fn ProfilePage() -> impl IntoView {
     view! {
         <h1>"Profile"</h1>
+        <LinkedNotice />
         <RequireUser children=|me: Me| view! { <ProfileDetails me /> } />
     }
 }
@@ -69,6 +70,22 @@ fn ProfileDetails(me: Me) -> impl IntoView {
             {auth_rows}
         </dl>
         <Heartbeat />
+        <LinkedAccounts />
+    }
+}
+
+/// After linking a provider account (`?linked=provider`), says so.
+#[component]
+fn LinkedNotice() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        (query.read().get("linked").as_deref() == Some("provider")).then(|| {
+            view! {
+                <p class="notice" data-testid="linked-notice">
+                    "Your identity provider account is now linked: you can sign in with it."
+                </p>
+            }
+        })
     }
 }
 

@@ -14,7 +14,7 @@ test('the lab lists every experiment, and /lab leads there', async ({ page }) =>
     'no-credential', 'credential-contents', 'stolen-cookie', 'stolen-token', 'forgery', 'csrf', 'xss',
     'refresh-reuse', 'server-state', 'wire-bytes', 'sliding-session', 'single-session',
     'opaque-token', 'scoped-token', 'leaked-secret', 'shared-store', 'api-server',
-    'logout-everywhere',
+    'logout-everywhere', 'oauth',
   ]) {
     await expect(lab.card(id)).toBeVisible();
     await expect(lab.card(id).getByRole('button', { name: 'Run' })).toBeVisible();
@@ -32,6 +32,7 @@ test('the lab is grouped under three questions, with a table of contents', async
     ],
     'what-an-attacker-can-do': [
       'stolen-cookie', 'stolen-token', 'forgery', 'csrf', 'xss', 'refresh-reuse', 'leaked-secret',
+      'oauth',
     ],
   };
   const headings = page.getByTestId('experiments').locator('section > h2');
@@ -43,7 +44,7 @@ test('the lab is grouped under three questions, with a table of contents', async
   }
   // The contents link to every section and every card, and following one lands there.
   const contents = page.getByTestId('lab-contents');
-  await expect(contents.getByRole('link')).toHaveCount(3 + 18);
+  await expect(contents.getByRole('link')).toHaveCount(3 + 19);
   await contents.getByRole('link', { name: 'What an attacker can do' }).click();
   await expect(page).toHaveURL(/#what-an-attacker-can-do$/);
   await expect(page.getByRole('heading', { name: 'What an attacker can do' })).toBeInViewport();
@@ -251,4 +252,21 @@ test('logout on one server: without Redis the other server notices when its cach
   const longest = await r.number('max_delay');
   expect(longest).toBeGreaterThan(500);
   expect(longest).toBeLessThan(5000);
+});
+
+test('OAuth: sign in at the provider, then keep your own credential; every attack fails', async ({ page }) => {
+  const r = await runExperiment(page, 'oauth');
+  await r.expectOutcome('confirmed');
+  await expect(r.fact('code_challenge_method')).toHaveText('S256');
+  await expect(r.fact('token_in_url')).toHaveText('false');
+  await expect(r.fact('session_me')).toHaveText('200');
+  await expect(r.fact('state_replay')).toHaveText('400 login_expired_or_used');
+  await expect(r.fact('handoff')).toHaveText('200');
+  await expect(r.fact('handoff_again')).toHaveText('401');
+  await expect(r.fact('wrong_issuer')).toHaveText('400 issuer_mismatch');
+  await expect(r.fact('wrong_verifier')).toHaveText('400 invalid_grant');
+  await expect(r.fact('code_reused')).toHaveText('400 invalid_grant');
+  await expect(r.fact('wrong_nonce')).toContainText('nonce');
+  await expect(r.fact('wrong_audience')).toContainText('audience');
+  await expect(r.fact('provider_token')).toHaveText('401');
 });

@@ -8,6 +8,7 @@ mod devices;
 mod keys;
 mod me;
 mod notes;
+pub mod oidc;
 mod opaque;
 mod openapi;
 mod session;
@@ -45,6 +46,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/devices/revoke-others", post(devices::revoke_others))
         .route("/api/devices/revoke-all", post(devices::revoke_all))
         .route("/api/notes", get(notes::list).post(notes::add))
+        .route("/api/oidc", get(oidc::provider))
+        .route("/api/oidc/start", post(oidc::start))
+        .route("/api/oidc/links", get(oidc::links))
+        .route("/api/token/oidc/handoff", post(oidc::handoff))
+        .route(crate::oidc::CALLBACK_PATH, get(oidc::callback))
+        .route("/auth/oidc/logout", get(oidc::logout))
         .route("/api/opaque/login", post(opaque::login))
         .route("/api/opaque/logout", post(opaque::logout))
         .merge(crate::lab::routes())

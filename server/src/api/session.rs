@@ -5,7 +5,12 @@ use axum::{Json, extract::State, http::StatusCode};
 use tower_sessions::Session;
 
 use super::ApiJson;
-use crate::{client::ClientInfo, error::Result, state::AppState, store::AuthMode};
+use crate::{
+    client::ClientInfo,
+    error::Result,
+    state::AppState,
+    store::{AuthMode, LoginMethod},
+};
 
 /// 200 `{id, username}` and a fresh session cookie.
 pub async fn login(
@@ -21,7 +26,7 @@ pub async fn login(
     let lifetimes = state.sessions.configured();
     state
         .sessions
-        .login(&session, &user, &client, lifetimes)
+        .login(&session, &user, &client, lifetimes, LoginMethod::Password)
         .await?;
     Ok(Json(user.into()))
 }

@@ -413,17 +413,7 @@ impl JwksKeys {
     /// is the verifier's only trust root, and whoever can change it in transit can forge any
     /// token.
     pub fn new(url: String) -> anyhow::Result<Self> {
-        let parsed = reqwest::Url::parse(&url).context("JWKS_URL is not a URL")?;
-        let host = parsed.host_str().unwrap_or("").trim_matches(['[', ']']);
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        match parsed.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => bail!("JWKS_URL must be https:// (plain http:// only to a loopback address)"),
-        }
+        crate::config::require_https("JWKS_URL", &url, crate::config::Loopback::Allowed)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())

@@ -33,8 +33,8 @@ use crate::{
     config::TokenConfig,
     error::ApiError,
     store::{
-        AuditKind, AuthMode, FamilyStore, NewFamily, RevokeReason, Rotated, Rotation, TokenHash,
-        TokenState,
+        AuditKind, AuthMode, FamilyStore, LoginMethod, NewFamily, RevokeReason, Rotated, Rotation,
+        TokenHash, TokenState,
     },
 };
 
@@ -143,6 +143,7 @@ impl RefreshTokens {
         now: Millis,
         scope: &str,
         access_ttl: Option<std::time::Duration>,
+        method: LoginMethod,
     ) -> Result<IssuedRefresh, ApiError> {
         let family_id = super::session::new_handle();
         let mut bytes = [0u8; 32];
@@ -159,6 +160,7 @@ impl RefreshTokens {
             scope: scope.to_owned(),
             access_ttl_secs: access_ttl.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX)),
             client: client.meta(),
+            method,
         };
         self.families.start_family(&family, &hash(&token)).await?;
         Ok(IssuedRefresh {

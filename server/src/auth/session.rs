@@ -30,7 +30,7 @@ use crate::{
     config::SessionConfig,
     devices::Devices,
     error::ApiError,
-    store::{AuditKind, AuthMode, PENDING_SESSION, SessionEntry},
+    store::{AuditKind, AuthMode, LoginMethod, PENDING_SESSION, SessionEntry},
     timing::ServerTiming,
 };
 
@@ -300,6 +300,7 @@ impl Sessions {
         user: &User,
         client: &ClientInfo,
         lifetimes: Lifetimes,
+        method: LoginMethod,
     ) -> Result<(), ApiError> {
         if let Some(previous) = stored_login(session).await? {
             self.devices
@@ -335,6 +336,7 @@ impl Sessions {
                 expires_at,
                 absolute_expires_at: data.absolute_expires_at,
                 client: client.meta(),
+                method,
             })
             .await?;
         session.set_expiry(Some(Expiry::AtDateTime(record_expiry(expires_at))));

@@ -28,7 +28,7 @@ use crate::{
     clock::Clock,
     devices::Devices,
     error::ApiError,
-    store::{AuditKind, AuthMode, RevokeReason},
+    store::{AuditKind, AuthMode, LoginMethod, RevokeReason, User},
 };
 
 /// The refresh cookie's name (hardened policy) over plain http (local development).
@@ -66,6 +66,8 @@ pub struct LoginOptions {
     pub scope: &'static str,
     /// Access-token lifetime for this login (lab only); `None` is the configured one.
     pub access_ttl: Option<std::time::Duration>,
+    /// How the user proved who they are (shown in the devices list).
+    pub method: LoginMethod,
 }
 
 impl LoginOptions {
@@ -75,6 +77,7 @@ impl LoginOptions {
             delivery,
             scope: super::scope::FULL,
             access_ttl: None,
+            method: LoginMethod::Password,
         }
     }
 }
@@ -131,16 +134,35 @@ impl Tokens {
             .accounts
             .check_password(client, creds, AuthMode::Bearer)
             .await?;
+        self.issue(&user, client, cookies, options).await
+    }
+
+    /// Starts a token family for a user who has proved who they are (by password, or at a
+    /// provider) and returns its first pair.
+    pub async fn issue(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+        cookies: Option<&Cookies>,
+        options: LoginOptions,
+    ) -> Result<TokenPair, ApiError> {
         self.devices.enforce_single_session(user.id).await?;
         let now = self.clock.now_ms();
         let issued = self
             .refresh
-            .start_family(user.id, client, now, options.scope, options.access_ttl)
+            .start_family(
+                user.id,
+                client,
+                now,
+                options.scope,
+                options.access_ttl,
+                options.method,
+            )
             .await?;
         self.audit
             .login_succeeded(now, user.id, AuthMode::Bearer, &issued.family_id)
             .await;
-        self.pair(&user.into(), &issued, cookies, options.delivery)
+        self.pair(&user.clone().into(), &issued, cookies, options.delivery)
     }
 
     /// Rotates the refresh token from the body or, failing that, the refresh cookie.

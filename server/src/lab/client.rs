@@ -17,11 +17,16 @@ use serde_json::Value;
 use crate::error::ApiError;
 
 /// What one call returned: the record, and the parsed body.
+#[derive(Debug)]
 pub struct Answer {
     /// The record for the report.
     pub exchange: Exchange,
     /// The body as JSON (`Null` if it was not JSON).
     pub json: Value,
+    /// The body as text.
+    pub text: String,
+    /// The `Location` header of a redirect.
+    pub location: Option<String>,
 }
 
 impl Answer {
@@ -127,6 +132,18 @@ impl LabClient {
         })
     }
 
+    /// The value of one cookie in this client's jar.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().ok()?.get(name).cloned()
+    }
+
+    /// Puts a cookie in this client's jar (an attacker who copied one).
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        if let Ok(mut jar) = self.jar.lock() {
+            jar.insert(name.to_owned(), value.to_owned());
+        }
+    }
+
     /// Carries another client's credentials: the same browser or app, talking to another
     /// server.
     pub fn same_browser_as(&self, other: &LabClient) {
@@ -151,12 +168,29 @@ impl LabClient {
         self.send(Method::POST, path, body, &[]).await
     }
 
+    /// `POST path` with an HTML form's fields (`application/x-www-form-urlencoded`).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Result<Answer, ApiError> {
+        self.request(Method::POST, path, Body::Form(fields), &[])
+            .await
+    }
+
     /// Any request, with extra headers.
     pub async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<Value>,
+        extra: &[(&str, String)],
+    ) -> Result<Answer, ApiError> {
+        let body = body.map_or(Body::None, Body::Json);
+        self.request(method, path, body, extra).await
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body<'_>,
         extra: &[(&str, String)],
     ) -> Result<Answer, ApiError> {
         let unsafe_method = !matches!(method, Method::GET | Method::HEAD);
@@ -185,8 +219,10 @@ impl LabClient {
         if let Some(cookie) = self.cookie_header() {
             req = req.header(header::COOKIE, cookie);
         }
-        if let Some(body) = body {
-            req = req.json(&body);
+        match body {
+            Body::None => {}
+            Body::Json(body) => req = req.json(&body),
+            Body::Form(fields) => req = req.form(fields),
         }
         for (name, value) in extra {
             req = req.header(*name, value);
@@ -217,7 +253,9 @@ impl LabClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
+        let location = header_text("location");
         Ok(Answer {
+            location,
             exchange: Exchange {
                 actor: self.actor.clone(),
                 method: method.to_string(),
@@ -231,6 +269,7 @@ impl LabClient {
                 ms,
             },
             json,
+            text,
         })
     }
 
@@ -251,11 +290,18 @@ impl LabClient {
     }
 }
 
+/// What a request carries.
+enum Body<'a> {
+    None,
+    Json(Value),
+    Form(&'a [(&'a str, &'a str)]),
+}
+
 /// Bodies are shown, not archived: 400 characters, with token values shortened.
 fn shorten_body(text: &str) -> String {
     let mut shown = text.to_owned();
     if let Ok(mut json) = serde_json::from_str::<Value>(text) {
-        for key in ["access_token", "refresh_token", "token"] {
+        for key in ["access_token", "refresh_token", "id_token", "token"] {
             if let Some(Value::String(v)) = json.get_mut(key) {
                 *v = shorten(v, 12);
             }

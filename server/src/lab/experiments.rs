@@ -26,6 +26,7 @@ use crate::{
     store::Footprint,
 };
 
+mod oauth;
 mod scale;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -59,6 +60,7 @@ pub async fn run(state: &AppState, id: &str) -> Result<Report> {
         "shared-store" => scale::shared_store(&mut run).await,
         "api-server" => scale::api_server(&mut run).await,
         "logout-everywhere" => scale::logout_everywhere(&mut run).await,
+        "oauth" => oauth::oauth(&mut run).await,
         _ => Err(ApiError::NotFound),
     };
     // Whatever happened, the run's overrides end with it (they would expire by themselves).

@@ -9,6 +9,7 @@ pub mod client;
 pub mod compare;
 pub mod experiments;
 pub mod peers;
+pub mod provider_user;
 
 use std::{
     collections::VecDeque,
@@ -33,7 +34,7 @@ use crate::{
     error::ApiError,
     settings::{OVERRIDE_LIFETIME, Switches},
     state::AppState,
-    store::{AuthMode, sessions::SessionBackendKind},
+    store::{AuthMode, LoginMethod, sessions::SessionBackendKind},
 };
 
 /// How many refused CSRF attempts are remembered.
@@ -189,7 +190,7 @@ async fn session_login(
         .await?;
     state
         .sessions
-        .login(&session, &user, &client, lifetimes)
+        .login(&session, &user, &client, lifetimes, LoginMethod::Password)
         .await?;
     Ok(Json(user.into()))
 }

@@ -210,6 +210,44 @@ pub trait KeyStore: Send + Sync {
     async fn retire_signing_key(&self, kid: &str, now: Millis) -> Result<bool>;
 }
 
+/// Logins through an OpenID Connect provider: which provider accounts belong to which user,
+/// and the short-lived values a login passes between its requests.
+#[async_trait]
+pub trait ExternalLoginStore: Send + Sync {
+    /// The user a provider account is linked to.
+    async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>>;
+    /// Links a provider account to `identity.user_id`; [`StoreError::Conflict`] if that
+    /// provider account is already linked (to anyone).
+    async fn link_identity(&self, identity: &ExternalIdentity) -> Result<()>;
+    /// Creates a user and links a provider account to it, in one transaction (`user_id` of
+    /// `identity` is ignored). [`StoreError::Conflict`] if the name is taken or the provider
+    /// account already linked: then nothing is written.
+    async fn insert_user_with_identity(
+        &self,
+        username: &str,
+        password_hash: &str,
+        identity: &ExternalIdentity,
+    ) -> Result<i64>;
+    /// The provider accounts linked to a user, oldest first.
+    async fn identities_of(&self, user_id: i64) -> Result<Vec<ExternalIdentity>>;
+    /// Keeps a value until `expires_at`, for one [`take_once`](Self::take_once).
+    async fn put_once(
+        &self,
+        key: &TokenHash,
+        purpose: &str,
+        payload: &str,
+        expires_at: Millis,
+    ) -> Result<()>;
+    /// Deletes the value under `key` and returns it, if it was kept for `purpose` and has not
+    /// expired. A second take of the same key finds nothing.
+    async fn take_once(
+        &self,
+        key: &TokenHash,
+        purpose: &str,
+        now: Millis,
+    ) -> Result<Option<String>>;
+}
+
 /// A relational database: everything above in one backend.
 pub trait Database:
     UserStore
@@ -221,6 +259,7 @@ pub trait Database:
     + Housekeeping
     + Census
     + KeyStore
+    + ExternalLoginStore
 {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> DatabaseKind;
@@ -377,6 +416,11 @@ impl Store {
 
     /// The signing keys' ids.
     pub fn keys(&self) -> Arc<dyn KeyStore> {
+        self.db.clone()
+    }
+
+    /// Provider accounts and the values a provider login passes between its requests.
+    pub fn external_logins(&self) -> Arc<dyn ExternalLoginStore> {
         self.db.clone()
     }
 }

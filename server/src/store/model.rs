@@ -81,6 +81,49 @@ impl fmt::Display for AuthMode {
     }
 }
 
+/// How a login proved who the user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LoginMethod {
+    /// Username and password, checked here.
+    #[default]
+    Password,
+    /// An OpenID Connect provider's ID token.
+    Provider,
+}
+
+impl LoginMethod {
+    /// `password` or `provider`: the stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Provider => "provider",
+        }
+    }
+
+    /// The method a stored name stands for (the column is only ever written from this enum).
+    pub fn from_stored(name: &str) -> Self {
+        match name {
+            "provider" => Self::Provider,
+            _ => Self::Password,
+        }
+    }
+}
+
+/// An account at an OpenID Connect provider, linked to a local user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIdentity {
+    /// The provider's issuer URL, as its ID tokens say it.
+    pub issuer: String,
+    /// The provider's id for the person (`sub`): stable, unlike their name or email.
+    pub subject: String,
+    /// The local user.
+    pub user_id: i64,
+    /// The `email` claim when linked (empty if the provider sent none).
+    pub email: String,
+    /// When linked.
+    pub created_at: Millis,
+}
+
 /// A user as the rest of the server sees it: no password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -130,6 +173,8 @@ pub struct SessionEntry {
     pub absolute_expires_at: Millis,
     /// Where it logged in from.
     pub client: ClientMeta,
+    /// How the login was made.
+    pub method: LoginMethod,
 }
 
 /// A new refresh-token family (one token login).
@@ -151,6 +196,8 @@ pub struct NewFamily {
     pub access_ttl_secs: Option<i64>,
     /// Where it logged in from.
     pub client: ClientMeta,
+    /// How the login was made.
+    pub method: LoginMethod,
 }
 
 /// A presented refresh token as the store found it, with its family.
@@ -243,6 +290,8 @@ pub struct FamilyEntry {
     pub expires_at: Millis,
     /// Where it logged in from.
     pub client: ClientMeta,
+    /// How the login was made.
+    pub method: LoginMethod,
 }
 
 /// A family as the lab's server view shows it.
@@ -341,6 +390,8 @@ pub enum AuditKind {
     LogoutEverywhere,
     /// Older logins were ended by the single-session policy.
     SingleSession,
+    /// A provider account was linked to a user.
+    ProviderLinked,
 }
 
 impl AuditKind {
@@ -358,6 +409,7 @@ impl AuditKind {
             Self::RevokedOthers => "revoked_others",
             Self::LogoutEverywhere => "logout_everywhere",
             Self::SingleSession => "single_session",
+            Self::ProviderLinked => "provider_linked",
         }
     }
 }
@@ -384,6 +436,8 @@ pub struct Swept {
     pub session_entries: u64,
     /// Dead token families (with their tokens).
     pub families: u64,
+    /// Expired one-time values (provider logins never finished, handoffs never picked up).
+    pub one_time_values: u64,
 }
 
 /// How long what only grows is kept.

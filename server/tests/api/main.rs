@@ -44,6 +44,7 @@ mod csrf;
 mod hardening;
 mod helpers;
 mod lab;
+mod oidc;
 mod pages;
 mod session;
 mod shared;

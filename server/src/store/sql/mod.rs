@@ -67,12 +67,33 @@ pub const TOKEN_FOOTPRINT: &str = "select
                     where f.user_id = $1), 0) as bigint)";
 
 /// A `session_devices` row.
-pub type EntryRow = (String, String, i64, i64, i64, i64, i64, String, String);
+pub type EntryRow = (
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+);
 
 /// The index entry of a row.
 pub fn entry(row: EntryRow) -> SessionEntry {
-    let (device_id, session_id, user_id, created_at, last_seen_at, expires_at, absolute, ua, ip) =
-        row;
+    let (
+        device_id,
+        session_id,
+        user_id,
+        created_at,
+        last_seen_at,
+        expires_at,
+        absolute,
+        ua,
+        ip,
+        method,
+    ) = row;
     SessionEntry {
         device_id,
         session_id,
@@ -82,21 +103,27 @@ pub fn entry(row: EntryRow) -> SessionEntry {
         expires_at,
         absolute_expires_at: absolute,
         client: ClientMeta { user_agent: ua, ip },
+        method: LoginMethod::from_stored(&method),
     }
 }
 
+/// Links a provider account: `(issuer, subject, user_id, email, created_at)`.
+pub const INSERT_IDENTITY: &str = "insert into external_identities
+    (issuer, subject, user_id, email, created_at) values ($1, $2, $3, $4, $5)";
+
 /// A family row for the devices list.
-pub type FamilyRow = (String, i64, i64, i64, String, String);
+pub type FamilyRow = (String, i64, i64, i64, String, String, String);
 
 /// The devices-list entry of a row.
 pub fn family_entry(row: FamilyRow) -> FamilyEntry {
-    let (id, created_at, last_refresh_at, expires_at, user_agent, ip) = row;
+    let (id, created_at, last_refresh_at, expires_at, user_agent, ip, method) = row;
     FamilyEntry {
         id,
         created_at,
         last_refresh_at,
         expires_at,
         client: ClientMeta { user_agent, ip },
+        method: LoginMethod::from_stored(&method),
     }
 }
 
@@ -174,7 +201,8 @@ macro_rules! sql_backend {
         use $crate::{
             clock::Millis,
             store::{
-                AuditLog, Census, Decide, FamilyStore, Housekeeping, KeyStore, NoteStore,
+                AuditLog, Census, Decide, ExternalLoginStore, FamilyStore, Housekeeping,
+                KeyStore, NoteStore,
                 OpaqueStore, Result, SessionIndex, UserStore,
                 model::*,
                 sql::{self, Dialect},
@@ -223,8 +251,8 @@ macro_rules! sql_backend {
                 sqlx::query(
                     "insert into session_devices
                        (id, session_id, user_id, created_at, last_seen_at, expires_at,
-                        absolute_expires_at, user_agent, ip)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        absolute_expires_at, user_agent, ip, login_method)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(&e.device_id)
                 .bind(&e.session_id)
@@ -235,6 +263,7 @@ macro_rules! sql_backend {
                 .bind(e.absolute_expires_at)
                 .bind(&e.client.user_agent)
                 .bind(&e.client.ip)
+                .bind(e.method.as_str())
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -292,7 +321,7 @@ macro_rules! sql_backend {
             async fn live_sessions(&self, user_id: i64, now: Millis) -> Result<Vec<SessionEntry>> {
                 let rows = sqlx::query_as::<_, sql::EntryRow>(
                     "select id, session_id, user_id, created_at, last_seen_at, expires_at,
-                            absolute_expires_at, user_agent, ip
+                            absolute_expires_at, user_agent, ip, login_method
                        from session_devices
                       where user_id = $1 and expires_at > $2 and session_id not like 'pending:%'
                       order by created_at desc",
@@ -312,8 +341,8 @@ macro_rules! sql_backend {
                 sqlx::query(
                     "insert into token_families
                        (id, user_id, created_at, last_refresh_at, absolute_expires_at,
-                        user_agent, ip, scope, access_ttl_secs)
-                     values ($1, $2, $3, $3, $4, $5, $6, $7, $8)",
+                        user_agent, ip, scope, access_ttl_secs, login_method)
+                     values ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&f.id)
                 .bind(f.user_id)
@@ -323,6 +352,7 @@ macro_rules! sql_backend {
                 .bind(&f.client.ip)
                 .bind(&f.scope)
                 .bind(f.access_ttl_secs)
+                .bind(f.method.as_str())
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
@@ -466,7 +496,7 @@ macro_rules! sql_backend {
                     "select f.id, f.created_at, f.last_refresh_at,
                             case when f.absolute_expires_at < t.idle_expires_at
                                  then f.absolute_expires_at else t.idle_expires_at end,
-                            f.user_agent, f.ip
+                            f.user_agent, f.ip, f.login_method
                        from token_families f
                        join refresh_tokens t on t.family_id = f.id and t.used_at is null
                       where f.user_id = $1 and f.revoked_at is null
@@ -597,6 +627,122 @@ macro_rules! sql_backend {
         }
 
         #[async_trait]
+        impl ExternalLoginStore for $db {
+            async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>> {
+                let row = sqlx::query_as::<_, (i64, String)>(
+                    "select u.id, u.username
+                       from external_identities e join users u on u.id = e.user_id
+                      where e.issuer = $1 and e.subject = $2",
+                )
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(id, username)| User { id, username }))
+            }
+
+            async fn link_identity(&self, identity: &ExternalIdentity) -> Result<()> {
+                sqlx::query(sql::INSERT_IDENTITY)
+                    .bind(&identity.issuer)
+                    .bind(&identity.subject)
+                    .bind(identity.user_id)
+                    .bind(&identity.email)
+                    .bind(identity.created_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_user_with_identity(
+                &self,
+                username: &str,
+                password_hash: &str,
+                identity: &ExternalIdentity,
+            ) -> Result<i64> {
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "insert into users (username, password_hash, created_at) values ($1, $2, $3)
+                     returning id",
+                )
+                .bind(username)
+                .bind(password_hash)
+                .bind(identity.created_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(sql::INSERT_IDENTITY)
+                    .bind(&identity.issuer)
+                    .bind(&identity.subject)
+                    .bind(id)
+                    .bind(&identity.email)
+                    .bind(identity.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn identities_of(&self, user_id: i64) -> Result<Vec<ExternalIdentity>> {
+                let rows = sqlx::query_as::<_, (String, String, i64, String, i64)>(
+                    "select issuer, subject, user_id, email, created_at
+                       from external_identities where user_id = $1 order by created_at",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(issuer, subject, user_id, email, created_at)| ExternalIdentity {
+                        issuer,
+                        subject,
+                        user_id,
+                        email,
+                        created_at,
+                    })
+                    .collect())
+            }
+
+            async fn put_once(
+                &self,
+                key: &TokenHash,
+                purpose: &str,
+                payload: &str,
+                expires_at: Millis,
+            ) -> Result<()> {
+                sqlx::query(
+                    "insert into one_time_values (key_hash, purpose, payload, expires_at)
+                     values ($1, $2, $3, $4)",
+                )
+                .bind(key.as_slice())
+                .bind(purpose)
+                .bind(payload)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_once(
+                &self,
+                key: &TokenHash,
+                purpose: &str,
+                now: Millis,
+            ) -> Result<Option<String>> {
+                // Deleted whatever it holds: a key presented for the wrong purpose, or too
+                // late, is used up all the same.
+                let row = sqlx::query_as::<_, (String, String, i64)>(
+                    "delete from one_time_values where key_hash = $1
+                     returning purpose, payload, expires_at",
+                )
+                .bind(key.as_slice())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.and_then(|(kept_for, payload, expires_at)| {
+                    (kept_for == purpose && now < expires_at).then_some(payload)
+                }))
+            }
+        }
+
+        #[async_trait]
         impl KeyStore for $db {
             async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>> {
                 let rows = sqlx::query_as::<_, (String, i64, Option<i64>)>(
@@ -676,9 +822,14 @@ macro_rules! sql_backend {
                     .bind(keep_revoked)
                     .execute(&self.pool)
                     .await?;
+                let once = sqlx::query("delete from one_time_values where expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(Swept {
                     session_entries: entries.rows_affected(),
                     families: families.rows_affected(),
+                    one_time_values: once.rows_affected(),
                 })
             }
 
