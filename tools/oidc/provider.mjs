@@ -119,6 +119,15 @@ const provider = new Provider(issuer, {
   ttl: { AuthorizationCode: 60, AccessToken: 600, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
 });
 
+// Browsers ask every site for an icon; this one has none to give.
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/favicon.ico') {
+    ctx.status = 204;
+    return undefined;
+  }
+  return next();
+});
+
 // The built-in pages load a web font from the internet; without it they render the same.
 provider.use(async (ctx, next) => {
   await next();

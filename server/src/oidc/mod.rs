@@ -189,6 +189,8 @@ pub struct ProviderInfo {
 /// rotated).
 struct Provider {
     registration: Registration,
+    /// The issuer's origin (`scheme://host[:port]`), for the pages' `form-action`.
+    origin: String,
     name: String,
     http: reqwest::Client,
     discovered: RwLock<Option<(Arc<Discovered>, Instant)>>,
@@ -257,6 +259,7 @@ impl Oidc {
     ) -> anyhow::Result<Self> {
         let provider = match config {
             Some(config) => Some(Arc::new(Provider {
+                origin: origin_of(&config.registration.issuer)?,
                 registration: config.registration,
                 name: config.name,
                 http: provider::http_client()?,
@@ -280,6 +283,11 @@ impl Oidc {
             name: p.name.clone(),
             issuer: p.registration.issuer.clone(),
         })
+    }
+
+    /// The provider's origin, if one is configured (pages let their forms lead there).
+    pub fn provider_origin(&self) -> Option<&str> {
+        self.provider.as_deref().map(|p| p.origin.as_str())
     }
 
     fn provider(&self) -> Result<&Provider, ApiError> {
@@ -553,6 +561,13 @@ impl Oidc {
             ))
             .build()
     }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> anyhow::Result<String> {
+    let parsed =
+        url::Url::parse(url).map_err(|e| anyhow::anyhow!("OIDC_ISSUER is not a URL: {e}"))?;
+    Ok(parsed.origin().ascii_serialization())
 }
 
 /// 256 random bits, base64url: a flow or handoff key (only its SHA-256 is stored).

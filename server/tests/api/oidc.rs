@@ -188,6 +188,27 @@ impl World {
         browser
     }
 
+    /// An attacker starts a login of their own (as bob) and presents the code of `callback`
+    /// (someone else's) with their own state and flow: refused, and no login.
+    async fn inject_code(&self, callback: &str) {
+        let attacker = self.browser("attacker");
+        let own = self
+            .callback_for(
+                &attacker,
+                &self.at_provider("attacker at the provider"),
+                "session",
+                BOB,
+            )
+            .await;
+        let code = param(&format!("http://x{callback}"), "code").expect("a code");
+        let injected = with_param(&own, "code", &code);
+        assert_eq!(
+            refusal(&attacker.get(&injected).await.unwrap()),
+            (400, "code_refused".to_owned())
+        );
+        assert_eq!(me(&attacker).await.0, 401);
+    }
+
     /// The provider's tokens for one login made directly with the app's own registration
     /// (what the callback does), for tests of the back channel.
     async fn direct_code(&self) -> (String, server::oidc::provider::Challenge) {
@@ -510,22 +531,7 @@ async fn a_code_used_twice_is_refused() {
     let callback = w.callback_for(&victim, &at, "session", ALICE).await;
     assert_eq!(victim.get(&callback).await.unwrap().status(), 303);
     // The attacker starts a login of their own and feeds it the victim's spent code.
-    let attacker = w.browser("attacker");
-    let attacker_callback = w
-        .callback_for(
-            &attacker,
-            &w.at_provider("attacker at the provider"),
-            "session",
-            BOB,
-        )
-        .await;
-    let code = param(&format!("http://x{callback}"), "code").unwrap();
-    let injected = with_param(&attacker_callback, "code", &code);
-    assert_eq!(
-        refusal(&attacker.get(&injected).await.unwrap()),
-        (400, "code_refused".to_owned())
-    );
-    assert_eq!(me(&attacker).await.0, 401);
+    w.inject_code(&callback).await;
 
     // On the back channel itself: the provider answers invalid_grant the second time.
     let discovered = w.app.state.oidc.discovered().await.unwrap();
@@ -556,22 +562,7 @@ async fn a_wrong_code_verifier_is_refused() {
             ALICE,
         )
         .await;
-    let attacker = w.browser("attacker");
-    let attacker_callback = w
-        .callback_for(
-            &attacker,
-            &w.at_provider("attacker at the provider"),
-            "session",
-            BOB,
-        )
-        .await;
-    let stolen = param(&format!("http://x{victim_callback}"), "code").unwrap();
-    let injected = with_param(&attacker_callback, "code", &stolen);
-    assert_eq!(
-        refusal(&attacker.get(&injected).await.unwrap()),
-        (400, "code_refused".to_owned())
-    );
-    assert_eq!(me(&attacker).await.0, 401);
+    w.inject_code(&victim_callback).await;
     // The victim's own login still completes.
     assert_eq!(victim.get(&victim_callback).await.unwrap().status(), 303);
     assert_eq!(me(&victim).await, (200, "alice".to_owned()));
@@ -934,4 +925,45 @@ async fn linking_adds_a_login_and_never_takes_another_persons() {
     let me = by_password.get("/api/me").await.unwrap();
     assert_eq!(me.json["user"]["username"], "alice");
     assert_eq!(me.json["user"]["id"], local_alice["id"]);
+}
+
+/// Without JavaScript the button is a form post answered by a redirect to the provider; the
+/// page's `form-action` allows that origin and no other.
+#[tokio::test]
+async fn pages_let_forms_lead_to_the_provider_and_nowhere_else() {
+    let w = world().await;
+    let page = w.browser("page").get("/session/login").await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = w
+        .http
+        .get(w.app.url("/session/login"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains(&format!("form-action 'self' {};", w.provider.issuer))
+            || csp.ends_with(&format!("form-action 'self' {}", w.provider.issuer)),
+        "{csp}"
+    );
+    assert!(
+        page.text.contains("Sign in with Test Provider"),
+        "the button is rendered on the server"
+    );
+
+    let plain = spawn_app_with(Settings::default()).await;
+    let csp = plain
+        .anonymous()
+        .get(plain.url("/session/login"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.ends_with("form-action 'self'"), "{csp}");
 }

@@ -86,6 +86,8 @@ fn form_encode(value: &str) -> String {
 
 /// Everything the run needs from the configured provider.
 struct Setup {
+    /// The person's browser at the provider (its cookie jar for that site).
+    at_provider: LabClient,
     discovered: std::sync::Arc<Discovered>,
     issuer: String,
     token_path: String,
@@ -108,6 +110,7 @@ fn setup_of(run: &Run<'_>, discovered: std::sync::Arc<Discovered>) -> Result<Set
         .unwrap_or(discovered.token_url())
         .to_owned();
     Ok(Setup {
+        at_provider: LabClient::browser(&run.http, &issuer, "you, at the provider"),
         issuer,
         token_path,
         client_id: config.registration.client_id.clone(),
@@ -116,6 +119,31 @@ fn setup_of(run: &Run<'_>, discovered: std::sync::Arc<Discovered>) -> Result<Set
         redirect_url: config.registration.redirect_url.clone(),
         discovered,
     })
+}
+
+impl Setup {
+    /// Signs in at the provider as the test user from `url`; where it sends the browser back.
+    async fn sign_in(&self, url: &str) -> Result<BackFromProvider> {
+        provider_user::sign_in(&self.at_provider, &self.issuer, url, LOGIN, PASSWORD, false).await
+    }
+
+    /// `POST /api/oidc/start` by `browser` for `mode`, then the sign-in at the provider: the
+    /// start's answer, the authorization URL, and where the provider sent the browser back.
+    async fn start_and_sign_in(
+        &self,
+        browser: &LabClient,
+        mode: &str,
+    ) -> Result<(Answer, String, BackFromProvider)> {
+        let start = browser
+            .post("/api/oidc/start", Some(serde_json::json!({ "mode": mode })))
+            .await?;
+        let url = start.json["authorize_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let back = self.sign_in(&url).await?;
+        Ok((start, url, back))
+    }
 }
 
 /// The back channel's token request, sent as this app would send it (client secret in
@@ -174,20 +202,10 @@ pub(super) async fn oauth(run: &mut Run<'_>) -> Result<Verdict> {
         Err(err) => return Err(err),
     };
     let setup = setup_of(run, discovered)?;
-    let at_provider = LabClient::browser(&run.http, &setup.issuer, "you, at the provider");
 
     // 1. Session mode, end to end.
     let you = run.browser("you");
-    let start = you
-        .post(
-            "/api/oidc/start",
-            Some(serde_json::json!({ "mode": "session" })),
-        )
-        .await?;
-    let authorize_url = start.json["authorize_url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let (start, authorize_url, back) = setup.start_and_sign_in(&you, "session").await?;
     let captured_flow = you.cookie(FLOW_COOKIE).unwrap_or_default();
     run.step(
         "Press “Sign in with …” in session mode: this server keeps a new state, nonce and PKCE \
@@ -220,15 +238,6 @@ pub(super) async fn oauth(run: &mut Run<'_>) -> Result<Verdict> {
             ),
         ],
     );
-    let back = provider_user::sign_in(
-        &at_provider,
-        &setup.issuer,
-        &authorize_url,
-        LOGIN,
-        PASSWORD,
-        false,
-    )
-    .await?;
     let callback_path = path_and_query(&back.url)?;
     let token_in_url = ["access_token", "id_token", "refresh_token"]
         .iter()
@@ -302,18 +311,7 @@ pub(super) async fn oauth(run: &mut Run<'_>) -> Result<Verdict> {
 
     // 3. Token mode: the tokens go to the page in a JSON body, never in a URL.
     let app = run.browser("you, token mode");
-    let start_token = app
-        .post(
-            "/api/oidc/start",
-            Some(serde_json::json!({ "mode": "token" })),
-        )
-        .await?;
-    let url = start_token.json["authorize_url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let back_token =
-        provider_user::sign_in(&at_provider, &setup.issuer, &url, LOGIN, PASSWORD, false).await?;
+    let (start_token, _, back_token) = setup.start_and_sign_in(&app, "token").await?;
     let callback_token = app.get(&path_and_query(&back_token.url)?).await?;
     let landing = callback_token.location.clone().unwrap_or_default();
     let handoff = app
@@ -357,18 +355,7 @@ pub(super) async fn oauth(run: &mut Run<'_>) -> Result<Verdict> {
 
     // 4. Mix-up: a response that names another issuer.
     let mixed = run.browser("you, with a response from another issuer");
-    let start_mixed = mixed
-        .post(
-            "/api/oidc/start",
-            Some(serde_json::json!({ "mode": "session" })),
-        )
-        .await?;
-    let url = start_mixed.json["authorize_url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let back_mixed =
-        provider_user::sign_in(&at_provider, &setup.issuer, &url, LOGIN, PASSWORD, false).await?;
+    let (_, _, back_mixed) = setup.start_and_sign_in(&mixed, "session").await?;
     let forged = with_param(&back_mixed.url, "iss", "https://evil.example")?;
     let mix_up = mixed.get(&path_and_query(&forged)?).await?;
     run.step(
@@ -385,8 +372,7 @@ pub(super) async fn oauth(run: &mut Run<'_>) -> Result<Verdict> {
 
     // 5. The back channel, done by hand with this app's own registration.
     let (url, challenge) = setup.discovered.authorize();
-    let back_rp =
-        provider_user::sign_in(&at_provider, &setup.issuer, &url, LOGIN, PASSWORD, false).await?;
+    let back_rp = setup.sign_in(&url).await?;
     let code = param(&back_rp.url, "code").unwrap_or_default();
     let back_channel = LabClient::app(&run.http, &setup.issuer, "this server's back channel");
     let wrong_verifier = token_request(&back_channel, &setup, &code, &pkce_pair().0).await?;
@@ -448,7 +434,7 @@ pub(super) async fn oauth(run: &mut Run<'_>) -> Result<Verdict> {
         .verify_id_token(&id_token, &pkce_pair().0)
         .err()
         .map_or("accepted".into(), |e| e.to_string());
-    let other_token = other_client_id_token(&run.http, &at_provider, &setup).await?;
+    let other_token = other_client_id_token(&run.http, &setup).await?;
     let other_aud = setup
         .discovered
         .verify_id_token(&other_token.0, &other_token.1)
@@ -542,11 +528,7 @@ pub(super) async fn oauth(run: &mut Run<'_>) -> Result<Verdict> {
 
 /// A genuine ID token the provider issued to its other, public client (PKCE, no secret), and
 /// the nonce it carries.
-async fn other_client_id_token(
-    http: &reqwest::Client,
-    at_provider: &LabClient,
-    setup: &Setup,
-) -> Result<(String, String)> {
+async fn other_client_id_token(http: &reqwest::Client, setup: &Setup) -> Result<(String, String)> {
     let (verifier, challenge) = pkce_pair();
     let nonce = pkce_pair().0;
     let mut authorize = setup.discovered.authorization_endpoint();
@@ -560,15 +542,7 @@ async fn other_client_id_token(
         .append_pair("nonce", &nonce)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
-    let back = provider_user::sign_in(
-        at_provider,
-        &setup.issuer,
-        authorize.as_str(),
-        LOGIN,
-        PASSWORD,
-        false,
-    )
-    .await?;
+    let back = setup.sign_in(authorize.as_str()).await?;
     let code = param(&back.url, "code").ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!(
             "the provider gave `{OTHER_CLIENT}` no code"

@@ -107,9 +107,26 @@ pub fn entry(row: EntryRow) -> SessionEntry {
     }
 }
 
-/// Links a provider account: `(issuer, subject, user_id, email, created_at)`.
-pub const INSERT_IDENTITY: &str = "insert into external_identities
-    (issuer, subject, user_id, email, created_at) values ($1, $2, $3, $4, $5)";
+/// Links a provider account to `user_id`: the insert, bound, for a pool or a transaction.
+pub fn insert_identity<'q, DB>(
+    identity: &'q ExternalIdentity,
+    user_id: i64,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(
+        "insert into external_identities (issuer, subject, user_id, email, created_at)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(identity.issuer.as_str())
+    .bind(identity.subject.as_str())
+    .bind(user_id)
+    .bind(identity.email.as_str())
+    .bind(identity.created_at)
+}
 
 /// A family row for the devices list.
 pub type FamilyRow = (String, i64, i64, i64, String, String, String);
@@ -642,12 +659,7 @@ macro_rules! sql_backend {
             }
 
             async fn link_identity(&self, identity: &ExternalIdentity) -> Result<()> {
-                sqlx::query(sql::INSERT_IDENTITY)
-                    .bind(&identity.issuer)
-                    .bind(&identity.subject)
-                    .bind(identity.user_id)
-                    .bind(&identity.email)
-                    .bind(identity.created_at)
+                sql::insert_identity(identity, identity.user_id)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -669,12 +681,7 @@ macro_rules! sql_backend {
                 .bind(identity.created_at)
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query(sql::INSERT_IDENTITY)
-                    .bind(&identity.issuer)
-                    .bind(&identity.subject)
-                    .bind(id)
-                    .bind(&identity.email)
-                    .bind(identity.created_at)
+                sql::insert_identity(identity, id)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
