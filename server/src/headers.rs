@@ -3,7 +3,8 @@
 //! * `Content-Security-Policy` (HTML): scripts only from this origin and only with the
 //!   response's nonce — Leptos puts the same nonce on its hydration and resource scripts, so
 //!   an injected `<script>` without it does not run; WebAssembly allowed to compile
-//!   (`'wasm-unsafe-eval'`); no plugins, no `<base>` rewriting, forms post only here, and
+//!   (`'wasm-unsafe-eval'`); no plugins, no `<base>` rewriting, forms post only here (and may
+//!   be redirected on to the identity provider, for "Sign in with …"), and
 //!   `frame-ancestors 'none'` so no other site can frame a page (with `X-Frame-Options: DENY`
 //!   for older browsers). Inline `style=` attributes are allowed: the charts use them, and a
 //!   style cannot run code. In development the lab's attacker origin may be framed by the lab
@@ -13,6 +14,11 @@
 //! * `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin` on everything: no
 //!   URL leaks to another site, and the no-JavaScript form posts still get the `Referer` they
 //!   return to.
+//! * `Cache-Control: no-cache` on the build's files under `/pkg/` (WASM, JS, CSS): their names
+//!   carry no hash, so a browser may keep them but must ask (`If-Modified-Since`) before
+//!   using them — a stale WASM beside a new page would never hydrate. They are sent
+//!   precompressed when the build made `.br`/`.gz` files (`cargo leptos build --release
+//!   --precompress`), by `Accept-Encoding`.
 
 use axum::{
     extract::{Request, State},
@@ -37,14 +43,21 @@ impl CspNonce {
     }
 }
 
-/// The policy for a page whose scripts carry `nonce`.
-pub fn content_security_policy(nonce: &str, frame_src: Option<&str>) -> String {
+/// The policy for a page whose scripts carry `nonce`. `form_to` is the identity provider's
+/// origin, if there is one: the "Sign in with …" form posts here and is redirected there, and
+/// `form-action` governs that redirect too.
+pub fn content_security_policy(
+    nonce: &str,
+    frame_src: Option<&str>,
+    form_to: Option<&str>,
+) -> String {
     let frames = frame_src.map_or_else(|| "'none'".to_owned(), |f| format!("'self' {f}"));
+    let forms = form_to.map_or_else(|| "'self'".to_owned(), |f| format!("'self' {f}"));
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'strict-dynamic' \
          'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
          connect-src 'self'; frame-src {frames}; frame-ancestors 'none'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'"
+         base-uri 'none'; form-action {forms}"
     )
 }
 
@@ -52,6 +65,7 @@ pub fn content_security_policy(nonce: &str, frame_src: Option<&str>) -> String {
 pub async fn secure(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let nonce = CspNonce::new();
     req.extensions_mut().insert(nonce.clone());
+    let asset = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     headers.insert(
@@ -68,12 +82,15 @@ pub async fn secure(State(state): State<AppState>, mut req: Request, next: Next)
         .is_some_and(|v| v.starts_with("text/html"));
     if html {
         let attacker = state.lab.attacker_origins();
-        let csp = content_security_policy(&nonce.0, attacker.as_deref());
+        let csp =
+            content_security_policy(&nonce.0, attacker.as_deref(), state.oidc.provider_origin());
         if let Ok(value) = HeaderValue::from_str(&csp) {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if asset && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     res
 }

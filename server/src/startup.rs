@@ -23,7 +23,7 @@ use leptos::{
 };
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::{services::ServeDir, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tracing::Span;
 
@@ -235,9 +235,17 @@ pub fn router(state: AppState) -> Router {
         router.route(from, get(move || async move { Redirect::to(to) }))
     });
 
+    // The build's WASM, JS and CSS: the `.br`/`.gz` a release build made beside each file are
+    // sent by `Accept-Encoding`, with `Last-Modified` answered by 304 (`headers::secure` sets
+    // the cache policy).
+    let pkg = ServeDir::new(format!("{}/pkg", config.site_root))
+        .precompressed_br()
+        .precompressed_gzip();
+
     Router::new()
         .merge(api::routes())
         .merge(shortcuts)
+        .nest_service("/pkg", pkg)
         .leptos_routes_with_context(
             &state,
             routes,

@@ -243,3 +243,68 @@ on_every_backend!(
     every_documented_operation_is_routed,
     a_login_destination_that_is_not_a_plain_local_path_falls_back_to_the_profile,
 );
+
+/// The build's files are sent precompressed when the build made `.br`/`.gz` siblings, chosen
+/// by `Accept-Encoding`, and a browser must revalidate them (their names carry no hash).
+#[tokio::test]
+async fn build_files_are_sent_precompressed_and_revalidated() {
+    let site = crate::helpers::tempdir::TempDir::new();
+    let pkg = format!("{}/pkg", site.path());
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(format!("{pkg}/authlab.js"), "console.log('as built');").unwrap();
+    std::fs::write(format!("{pkg}/authlab.js.br"), b"brotli bytes").unwrap();
+    std::fs::write(format!("{pkg}/authlab.js.gz"), b"gzip bytes").unwrap();
+    std::fs::write(format!("{pkg}/authlab.css"), "main{}").unwrap();
+    let app = spawn_app_with(Settings::default().with("LEPTOS_SITE_ROOT", site.path())).await;
+    let get = |encoding: Option<&'static str>| {
+        let mut req = app.anonymous().get(app.url("/pkg/authlab.js"));
+        if let Some(encoding) = encoding {
+            req = req.header(header::ACCEPT_ENCODING, encoding);
+        }
+        req.send_ok()
+    };
+    for (accept, sent, body) in [
+        (Some("gzip, deflate, br"), Some("br"), "brotli bytes"),
+        (Some("gzip"), Some("gzip"), "gzip bytes"),
+        (None, None, "console.log('as built');"),
+    ] {
+        let res = get(accept).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            sent,
+            "Accept-Encoding: {accept:?}"
+        );
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
+        assert!(
+            res.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .contains("javascript"),
+            "the type is the file's, not the encoding's"
+        );
+        assert_eq!(res.text().await.unwrap(), body);
+    }
+    // A file without compressed siblings is sent as it is, whatever the browser accepts.
+    let css = app
+        .anonymous()
+        .get(app.url("/pkg/authlab.css"))
+        .header(header::ACCEPT_ENCODING, "br")
+        .send_ok()
+        .await;
+    assert!(css.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(css.text().await.unwrap(), "main{}");
+    // Revalidation: unchanged since the date it gave → 304, no body.
+    let first = get(Some("br")).await;
+    let modified = first.headers()[header::LAST_MODIFIED].clone();
+    let again = app
+        .anonymous()
+        .get(app.url("/pkg/authlab.js"))
+        .header(header::ACCEPT_ENCODING, "br")
+        .header(header::IF_MODIFIED_SINCE, modified)
+        .send_ok()
+        .await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
