@@ -56,7 +56,7 @@ export default defineConfig<Options>({
   ],
   webServer: [
     {
-      // Built by `cargo leptos build`; started fresh (new database) for every run.
+      // Built by `cargo leptos build --split`; started fresh (new database) for every run.
       // The server's log goes to target/e2e/server.log; the global teardown fails the run if it
       // shows a panic or an error (a 500 is logged as an error, with its cause).
       command:

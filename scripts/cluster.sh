@@ -49,7 +49,7 @@ eval "$services"
 if [ "$profile" = release ] && [ "${CLUSTER_BUILD:-yes}" != no ]; then
     source scripts/env.sh
     say "building (release)"
-    cargo leptos build --release --precompress
+    cargo leptos build --release --precompress --split
 fi
 bin=target/$profile/server
 [ -x "$bin" ] || { echo "$bin is missing: build it first (cargo leptos build)" >&2; exit 1; }

@@ -50,4 +50,4 @@ if [ -z "${OIDC_ISSUER:-}" ] && command -v node >/dev/null && [ -d tools/oidc/no
     export OIDC_PROVIDER_NAME=${OIDC_PROVIDER_NAME:-"the local OpenID provider"}
     echo "OpenID provider at $OIDC_ISSUER (users: alice / alice-password, bob / bob-password)"
 fi
-cargo leptos serve --release --precompress
+cargo leptos serve --release --precompress --split

@@ -30,7 +30,7 @@ step 15 cargo clippy -p app --features ssr --all-targets --locked -- -D warnings
 step 15 cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
 step 15 cargo test -p app --features ssr --locked
 step 30 cargo test -p server --locked
-step 30 cargo leptos build
+step 30 cargo leptos build --split
 step 10 scripts/contract.sh
 step 20 bash -c 'cd end2end && npx playwright test'
 step 10 bash -c 'cd end2end && npx playwright test -c playwright.cluster.config.ts'

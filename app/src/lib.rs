@@ -22,7 +22,7 @@ pub mod wire;
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    MatchNestedRoutes, SsrMode, StaticSegment,
+    Lazy, MatchNestedRoutes, SsrMode, StaticSegment,
     components::{ParentRoute, Redirect, Route, Router, Routes},
 };
 
@@ -30,8 +30,8 @@ use crate::{
     components::layout::ModeLayout,
     mode::AuthMode,
     pages::{
-        compare::ComparePage, devices::DevicesPage, home::HomePage, jwt::JwtPage, lab::LabPage,
-        lab_window::LabWindowPage, login::LoginPage, not_found::NotFound, profile::ProfilePage,
+        compare::CompareRoute, devices::DevicesPage, home::HomePage, jwt::JwtRoute, lab::LabRoute,
+        lab_window::LabWindowRoute, login::LoginPage, not_found::NotFound, profile::ProfilePage,
         register::RegisterPage, settings::SettingsPage,
     },
 };
@@ -71,7 +71,7 @@ pub fn App() -> impl IntoView {
                     path=StaticSegment("compare")
                     view=|| view! { <Redirect path="/session/compare" /> }
                 />
-                <Route path=StaticSegment("lab-window") view=LabWindowPage />
+                <Route path=StaticSegment("lab-window") view={Lazy::<LabWindowRoute>::new()} />
                 <ModeRoutes mode=AuthMode::Session />
                 <ModeRoutes mode=AuthMode::Token />
             </Routes>
@@ -98,9 +98,10 @@ fn ModeRoutes(mode: AuthMode) -> impl MatchNestedRoutes + Clone {
             <Route path=StaticSegment("profile") view=ProfilePage />
             <Route path=StaticSegment("devices") view=DevicesPage />
             <Route path=StaticSegment("settings") view=SettingsPage />
-            <Route path=StaticSegment("lab") view=LabPage />
-            <Route path=StaticSegment("compare") view=ComparePage />
-            <Route path=StaticSegment("jwt") view=JwtPage />
+            // Split out of the first download (see `pages`).
+            <Route path=StaticSegment("lab") view={Lazy::<LabRoute>::new()} />
+            <Route path=StaticSegment("compare") view={Lazy::<CompareRoute>::new()} />
+            <Route path=StaticSegment("jwt") view={Lazy::<JwtRoute>::new()} />
         </ParentRoute>
     }
     .into_inner()

@@ -149,3 +149,5 @@ fn pane_key(pane: Pane) -> &'static str {
         Pane::Bearer => "bearer",
     }
 }
+
+lazy_page!(CompareRoute, ComparePage);

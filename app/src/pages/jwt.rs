@@ -291,3 +291,5 @@ async fn send_to_me(token: &str) -> String {
 async fn send_to_me(_: &str) -> String {
     String::new()
 }
+
+lazy_page!(JwtRoute, JwtPage);

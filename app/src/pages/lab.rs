@@ -205,3 +205,5 @@ async fn run_in_browser(_id: &str) -> Result<Report, AppError> {
         "This experiment runs in the browser.",
     ))
 }
+
+lazy_page!(LabRoute, LabPage);

@@ -95,3 +95,5 @@ fn report(result: &Result<crate::lab::Report, crate::error::AppError>, opener: &
 
 #[cfg(not(feature = "hydrate"))]
 fn report(_: &Result<crate::lab::Report, crate::error::AppError>, _: &str) {}
+
+lazy_page!(LabWindowRoute, LabWindowPage);

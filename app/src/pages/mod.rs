@@ -1,4 +1,30 @@
 //! One module per page. Every page works in both modes; the auth client does the talking.
+//!
+//! The lab, the compare view, the JWT decoder and the lab window are **lazy routes**: with
+//! `cargo leptos build --split` their code (and what only they use) is cut out of the WASM a
+//! first visit downloads, and fetched when one of them is first shown — on the server, the
+//! page's HTML names the pieces it needs so the browser loads them before it hydrates.
+
+/// Declares `$route`, a route that shows `$page` from a lazily loaded piece of the WASM.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        /// The lazily loaded route of this page.
+        #[derive(Debug, Clone, Copy)]
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(this: Self) -> leptos::prelude::AnyView {
+                let _ = this;
+                leptos::prelude::view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
 
 pub mod compare;
 pub mod devices;
