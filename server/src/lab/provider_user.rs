@@ -19,8 +19,10 @@ pub struct BackFromProvider {
     pub answers: Vec<Answer>,
 }
 
+/// The provider did not behave as the local one does (another provider, or the test user
+/// unknown there): a 502 naming the provider, not a failure of this server.
 fn failed(why: String) -> ApiError {
-    ApiError::Internal(anyhow::anyhow!("at the identity provider: {why}"))
+    ApiError::ProviderUnavailable(format!("signing in at the identity provider: {why}"))
 }
 
 /// Signs in at the provider as `login`/`password`, starting from `authorize_url`. `at` is a
