@@ -188,6 +188,36 @@ impl World {
         browser
     }
 
+    /// Registers `name` with a password, logs in (session mode), and links the provider account
+    /// `who` from the profile: the browser and the callback's answer.
+    async fn password_user_links(&self, name: &str, who: (&str, &str)) -> (LabClient, Answer) {
+        self.app.register(name).await;
+        let browser = self.browser(name);
+        let login = browser
+            .post(
+                "/api/session/login",
+                Some(json!({ "username": name, "password": PASSWORD })),
+            )
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let url = self
+            .start(&browser, json!({ "mode": "session", "link": true }))
+            .await;
+        let back = self
+            .sign_in(
+                &self.at_provider(&format!("{name} at the provider")),
+                &url,
+                who,
+            )
+            .await;
+        let answer = browser
+            .get(&path_of(&back.url, &self.app.address))
+            .await
+            .unwrap();
+        (browser, answer)
+    }
+
     /// An attacker starts a login of their own (as bob) and presents the code of `callback`
     /// (someone else's) with their own state and flow: refused, and no login.
     async fn inject_code(&self, callback: &str) {
@@ -840,25 +870,7 @@ async fn an_unreachable_provider_is_a_502_and_none_is_a_404() {
 async fn linking_adds_a_login_and_never_takes_another_persons() {
     let w = world().await;
     // carol (a password user) links bob's provider account from her profile.
-    w.app.register("carol").await;
-    let carol = w.browser("carol");
-    carol
-        .post(
-            "/api/session/login",
-            Some(json!({ "username": "carol", "password": PASSWORD })),
-        )
-        .await
-        .unwrap();
-    let url = w
-        .start(&carol, json!({ "mode": "session", "link": true }))
-        .await;
-    let back = w
-        .sign_in(&w.at_provider("carol at the provider"), &url, BOB)
-        .await;
-    let linked = carol
-        .get(&path_of(&back.url, &w.app.address))
-        .await
-        .unwrap();
+    let (carol, linked) = w.password_user_links("carol", BOB).await;
     assert_eq!(linked.status(), 303, "{}", linked.text);
     assert_eq!(
         linked.location.as_deref(),
@@ -885,21 +897,7 @@ async fn linking_adds_a_login_and_never_takes_another_persons() {
     );
 
     // dave cannot link the same provider account: 409, and it stays carol's.
-    w.app.register("dave").await;
-    let dave = w.browser("dave");
-    dave.post(
-        "/api/session/login",
-        Some(json!({ "username": "dave", "password": PASSWORD })),
-    )
-    .await
-    .unwrap();
-    let url = w
-        .start(&dave, json!({ "mode": "session", "link": true }))
-        .await;
-    let back = w
-        .sign_in(&w.at_provider("dave at the provider"), &url, BOB)
-        .await;
-    let taken = dave.get(&path_of(&back.url, &w.app.address)).await.unwrap();
+    let (dave, taken) = w.password_user_links("dave", BOB).await;
     assert_eq!(refusal(&taken), (409, "conflict".to_owned()));
     assert_eq!(
         me(&dave).await,

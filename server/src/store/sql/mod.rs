@@ -107,6 +107,27 @@ pub fn entry(row: EntryRow) -> SessionEntry {
     }
 }
 
+/// Adds a user (`returning id`): the insert, bound, for a pool or a transaction.
+pub fn insert_user<'q, DB>(
+    username: &'q str,
+    password_hash: &'q str,
+    created_at: i64,
+) -> sqlx::query::QueryScalar<'q, DB, i64, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query_scalar(
+        "insert into users (username, password_hash, created_at) values ($1, $2, $3)
+         returning id",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .bind(created_at)
+}
+
 /// Links a provider account to `user_id`: the insert, bound, for a pool or a transaction.
 pub fn insert_identity<'q, DB>(
     identity: &'q ExternalIdentity,
@@ -229,15 +250,9 @@ macro_rules! sql_backend {
         #[async_trait]
         impl UserStore for $db {
             async fn insert_user(&self, username: &str, hash: &str, now: Millis) -> Result<i64> {
-                Ok(sqlx::query_scalar(
-                    "insert into users (username, password_hash, created_at) values ($1, $2, $3)
-                     returning id",
-                )
-                .bind(username)
-                .bind(hash)
-                .bind(now)
-                .fetch_one(&self.pool)
-                .await?)
+                Ok(sql::insert_user(username, hash, now)
+                    .fetch_one(&self.pool)
+                    .await?)
             }
 
             async fn user_by_name(&self, username: &str) -> Result<Option<UserWithHash>> {
@@ -672,15 +687,9 @@ macro_rules! sql_backend {
                 identity: &ExternalIdentity,
             ) -> Result<i64> {
                 let mut tx = self.pool.begin().await?;
-                let id: i64 = sqlx::query_scalar(
-                    "insert into users (username, password_hash, created_at) values ($1, $2, $3)
-                     returning id",
-                )
-                .bind(username)
-                .bind(password_hash)
-                .bind(identity.created_at)
-                .fetch_one(&mut *tx)
-                .await?;
+                let id = sql::insert_user(username, password_hash, identity.created_at)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 sql::insert_identity(identity, id)
                     .execute(&mut *tx)
                     .await?;
