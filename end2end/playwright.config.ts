@@ -24,6 +24,8 @@ export default defineConfig<Options>({
   globalTeardown: './tests/server-log.teardown.ts',
   use: {
     baseURL: BASE_URL,
+    // The browser asks for English (Accept-Language); the Korean specs ask for Korean.
+    locale: 'en-US',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {

@@ -1,5 +1,7 @@
 //! Formatting shared by server rendering and the browser (so hydration sees the same text).
 
+use crate::i18n::Locale;
+
 /// Unix milliseconds as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -28,14 +30,26 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-/// A duration in seconds as `1 h 5 min`, `42 s`.
+/// A duration in seconds as `1 h 5 min`, `42 s` (English).
 pub fn duration(secs: i64) -> String {
+    duration_in(Locale::en, secs)
+}
+
+/// A duration in seconds in `locale`: `1 h 5 min`, `42 s` in English, `1시간 5분`, `42초` in
+/// Korean. The units are written here rather than in `locales/`: each is a suffix glued to
+/// its number, which the translation files cannot express without interpolation.
+pub fn duration_in(locale: Locale, secs: i64) -> String {
+    // Seconds, minutes, hours, days, each appended to its number.
+    let [s, min, h, d] = match locale {
+        Locale::en => [" s", " min", " h", " d"],
+        Locale::ko => ["초", "분", "시간", "일"],
+    };
     let secs = secs.max(0);
     match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
-        3600..86_400 => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
-        _ => format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3600),
+        0..60 => format!("{secs}{s}"),
+        60..3600 => format!("{}{min} {}{s}", secs / 60, secs % 60),
+        3600..86_400 => format!("{}{h} {}{min}", secs / 3600, (secs % 3600) / 60),
+        _ => format!("{}{d} {}{h}", secs / 86_400, (secs % 86_400) / 3600),
     }
 }
 
@@ -55,5 +69,14 @@ mod tests {
         assert_eq!(duration(42), "42 s");
         assert_eq!(duration(3725), "1 h 2 min");
         assert_eq!(duration(90_000), "1 d 1 h");
+        assert_eq!(duration(125), "2 min 5 s");
+    }
+
+    #[test]
+    fn formats_durations_in_korean() {
+        assert_eq!(duration_in(Locale::ko, 42), "42초");
+        assert_eq!(duration_in(Locale::ko, 125), "2분 5초");
+        assert_eq!(duration_in(Locale::ko, 3725), "1시간 2분");
+        assert_eq!(duration_in(Locale::ko, 90_000), "1일 1시간");
     }
 }

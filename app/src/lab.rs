@@ -6,8 +6,19 @@
 //! server (each with its own cookie jar or token store, talking over the network like any
 //! browser or app); the two that are about the browser itself (CSRF, injected script) run in a
 //! lab window in your browser.
+//!
+//! The English texts stay in the catalogue (the server and its tests read them); the pages show
+//! them in the reader's language through the `*_in(locale)` lookups, from the `lab` namespace
+//! of `app/locales` (`lab.experiments.<id>`, ids with `_` for `-`).
+
+use std::fmt::Display;
 
 use serde::{Deserialize, Serialize};
+
+use crate::i18n::{Locale, td_string};
+
+#[cfg(feature = "hydrate")]
+pub mod window;
 
 /// Where an experiment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +27,16 @@ pub enum RunsIn {
     Server,
     /// In a lab window of your browser, on a separate origin (its own cookies and storage).
     Browser,
+}
+
+impl RunsIn {
+    /// Where it runs, in one sentence, in `locale`.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Self::Server => td_string!(locale, lab.runs_in.server),
+            Self::Browser => td_string!(locale, lab.runs_in.browser),
+        }
+    }
 }
 
 /// One experiment, as the catalogue lists it.
@@ -85,6 +106,24 @@ impl Group {
                 "Stolen, forged, replayed or leaked: what each mode lets an attacker do, and what \
                  stops them."
             }
+        }
+    }
+
+    /// [`Self::title`] in `locale`.
+    pub fn title_in(self, locale: Locale) -> &'static str {
+        match self {
+            Self::Travels => td_string!(locale, lab.groups.travels.title),
+            Self::ServerKeeps => td_string!(locale, lab.groups.server_keeps.title),
+            Self::Attacker => td_string!(locale, lab.groups.attacker.title),
+        }
+    }
+
+    /// [`Self::blurb`] in `locale`.
+    pub fn blurb_in(self, locale: Locale) -> &'static str {
+        match self {
+            Self::Travels => td_string!(locale, lab.groups.travels.blurb),
+            Self::ServerKeeps => td_string!(locale, lab.groups.server_keeps.blurb),
+            Self::Attacker => td_string!(locale, lab.groups.attacker.blurb),
         }
     }
 
@@ -274,6 +313,129 @@ pub fn experiment(id: &str) -> Option<&'static ExperimentInfo> {
     EXPERIMENTS.iter().find(|e| e.id == id)
 }
 
+impl ExperimentInfo {
+    /// [`Self::title`] in `locale`.
+    pub fn title_in(&self, locale: Locale) -> &'static str {
+        self.texts_in(locale)
+            .map_or(self.title, |(title, _, _)| title)
+    }
+
+    /// [`Self::claim`] in `locale`.
+    pub fn claim_in(&self, locale: Locale) -> &'static str {
+        self.texts_in(locale)
+            .map_or(self.claim, |(_, claim, _)| claim)
+    }
+
+    /// [`Self::method`] in `locale`.
+    pub fn method_in(&self, locale: Locale) -> &'static str {
+        self.texts_in(locale)
+            .map_or(self.method, |(_, _, method)| method)
+    }
+
+    /// Title, claim and method in `locale` (`None` for an id the translations do not know,
+    /// which then shows in English).
+    fn texts_in(&self, locale: Locale) -> Option<(&'static str, &'static str, &'static str)> {
+        Some(match self.id {
+            "no-credential" => (
+                td_string!(locale, lab.experiments.no_credential.title),
+                td_string!(locale, lab.experiments.no_credential.claim),
+                td_string!(locale, lab.experiments.no_credential.method),
+            ),
+            "credential-contents" => (
+                td_string!(locale, lab.experiments.credential_contents.title),
+                td_string!(locale, lab.experiments.credential_contents.claim),
+                td_string!(locale, lab.experiments.credential_contents.method),
+            ),
+            "stolen-cookie" => (
+                td_string!(locale, lab.experiments.stolen_cookie.title),
+                td_string!(locale, lab.experiments.stolen_cookie.claim),
+                td_string!(locale, lab.experiments.stolen_cookie.method),
+            ),
+            "stolen-token" => (
+                td_string!(locale, lab.experiments.stolen_token.title),
+                td_string!(locale, lab.experiments.stolen_token.claim),
+                td_string!(locale, lab.experiments.stolen_token.method),
+            ),
+            "forgery" => (
+                td_string!(locale, lab.experiments.forgery.title),
+                td_string!(locale, lab.experiments.forgery.claim),
+                td_string!(locale, lab.experiments.forgery.method),
+            ),
+            "csrf" => (
+                td_string!(locale, lab.experiments.csrf.title),
+                td_string!(locale, lab.experiments.csrf.claim),
+                td_string!(locale, lab.experiments.csrf.method),
+            ),
+            "xss" => (
+                td_string!(locale, lab.experiments.xss.title),
+                td_string!(locale, lab.experiments.xss.claim),
+                td_string!(locale, lab.experiments.xss.method),
+            ),
+            "refresh-reuse" => (
+                td_string!(locale, lab.experiments.refresh_reuse.title),
+                td_string!(locale, lab.experiments.refresh_reuse.claim),
+                td_string!(locale, lab.experiments.refresh_reuse.method),
+            ),
+            "server-state" => (
+                td_string!(locale, lab.experiments.server_state.title),
+                td_string!(locale, lab.experiments.server_state.claim),
+                td_string!(locale, lab.experiments.server_state.method),
+            ),
+            "wire-bytes" => (
+                td_string!(locale, lab.experiments.wire_bytes.title),
+                td_string!(locale, lab.experiments.wire_bytes.claim),
+                td_string!(locale, lab.experiments.wire_bytes.method),
+            ),
+            "sliding-session" => (
+                td_string!(locale, lab.experiments.sliding_session.title),
+                td_string!(locale, lab.experiments.sliding_session.claim),
+                td_string!(locale, lab.experiments.sliding_session.method),
+            ),
+            "single-session" => (
+                td_string!(locale, lab.experiments.single_session.title),
+                td_string!(locale, lab.experiments.single_session.claim),
+                td_string!(locale, lab.experiments.single_session.method),
+            ),
+            "opaque-token" => (
+                td_string!(locale, lab.experiments.opaque_token.title),
+                td_string!(locale, lab.experiments.opaque_token.claim),
+                td_string!(locale, lab.experiments.opaque_token.method),
+            ),
+            "scoped-token" => (
+                td_string!(locale, lab.experiments.scoped_token.title),
+                td_string!(locale, lab.experiments.scoped_token.claim),
+                td_string!(locale, lab.experiments.scoped_token.method),
+            ),
+            "leaked-secret" => (
+                td_string!(locale, lab.experiments.leaked_secret.title),
+                td_string!(locale, lab.experiments.leaked_secret.claim),
+                td_string!(locale, lab.experiments.leaked_secret.method),
+            ),
+            "oauth" => (
+                td_string!(locale, lab.experiments.oauth.title),
+                td_string!(locale, lab.experiments.oauth.claim),
+                td_string!(locale, lab.experiments.oauth.method),
+            ),
+            "shared-store" => (
+                td_string!(locale, lab.experiments.shared_store.title),
+                td_string!(locale, lab.experiments.shared_store.claim),
+                td_string!(locale, lab.experiments.shared_store.method),
+            ),
+            "api-server" => (
+                td_string!(locale, lab.experiments.api_server.title),
+                td_string!(locale, lab.experiments.api_server.claim),
+                td_string!(locale, lab.experiments.api_server.method),
+            ),
+            "logout-everywhere" => (
+                td_string!(locale, lab.experiments.logout_everywhere.title),
+                td_string!(locale, lab.experiments.logout_everywhere.claim),
+                td_string!(locale, lab.experiments.logout_everywhere.method),
+            ),
+            _ => return None,
+        })
+    }
+}
+
 /// How the claim held up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -295,6 +457,50 @@ impl Outcome {
             Self::Refuted => "Refuted",
         }
     }
+
+    /// [`Self::label`] in `locale`.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Self::Confirmed => td_string!(locale, lab.outcome.confirmed),
+            Self::Partly => td_string!(locale, lab.outcome.partly),
+            Self::Refuted => td_string!(locale, lab.outcome.refuted),
+        }
+    }
+}
+
+/// `template` with each `{name}` replaced by the value `values` gives it, in one pass (a value
+/// is not searched for placeholders itself); braces around any other name stay as they are.
+///
+/// The lab's translations that take run-time values (`lab.chart.lane_summary`,
+/// `lab.window.log_attack`, ...) are filled this way: they are needed as strings (labels, log
+/// lines, error messages), and leptos_i18n's own `{{ name }}` interpolation builds views (it
+/// builds strings only with its `interpolate_display` option, which `build.rs` does not set).
+pub fn fill_placeholders(template: &str, values: &[(&str, &dyn Display)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let found = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, value)| (close, value))
+        });
+        match found {
+            Some((close, value)) => {
+                out.push_str(&value.to_string());
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The conclusion of a run.
@@ -651,5 +857,37 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), EXPERIMENTS.len());
+    }
+
+    #[test]
+    fn the_english_translations_are_the_catalogue_and_korean_has_its_own() {
+        for e in EXPERIMENTS {
+            assert_eq!(e.title_in(Locale::en), e.title, "{}", e.id);
+            assert_eq!(e.claim_in(Locale::en), e.claim, "{}", e.id);
+            assert_eq!(e.method_in(Locale::en), e.method, "{}", e.id);
+            assert_ne!(e.title_in(Locale::ko), e.title, "{}", e.id);
+            assert_ne!(e.claim_in(Locale::ko), e.claim, "{}", e.id);
+            assert_ne!(e.method_in(Locale::ko), e.method, "{}", e.id);
+        }
+        for g in Group::ALL {
+            assert_eq!(g.title_in(Locale::en), g.title());
+            assert_eq!(g.blurb_in(Locale::en), g.blurb());
+        }
+        for o in [Outcome::Confirmed, Outcome::Partly, Outcome::Refuted] {
+            assert_eq!(o.label_in(Locale::en), o.label());
+        }
+    }
+
+    #[test]
+    fn fill_puts_values_in_their_places_once() {
+        assert_eq!(
+            fill_placeholders("{a} and {b}", &[("a", &1), ("b", &"two")]),
+            "1 and two"
+        );
+        assert_eq!(
+            fill_placeholders("{a}: {x} {", &[("a", &"{x}")]),
+            "{x}: {x} {"
+        );
+        assert_eq!(fill_placeholders("no placeholders", &[]), "no placeholders");
     }
 }

@@ -9,6 +9,8 @@ import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 // measured right after logging in (the login page's files are then cached).
 
 const RUNS = Number(process.env.FIRST_VISIT_RUNS ?? 3);
+// The first-visit budget for home and login (KiB of WASM + JS, brotli); FIRST_VISIT_BUDGET_KIB overrides.
+const BUDGET_KIB = Number(process.env.FIRST_VISIT_BUDGET_KIB ?? 200);
 const PASSWORD = 'correct horse battery staple';
 type Row = { page: string; mode: string; raw: number; sent: number; gzip: number; brotli: number; fcp: number; hydrated: number };
 
@@ -117,11 +119,22 @@ test('first visit: bytes and times per page', async ({ browser, request }) => {
     '|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.page} | ${r.mode} | ${kb(r.raw)} | ${kb(r.sent)} | ${kb(r.gzip)} | ${kb(r.brotli)} | ${r.fcp.toFixed(0)} | ${r.hydrated.toFixed(0)} |`),
   ];
+  // The size budget: what a first visit of home and login transfers, brotli, WASM + JS. A
+  // release build only — a debug build's WASM is unoptimised and says nothing about it.
+  const release = (process.env.FIRST_VISIT_PROFILE ?? 'release') === 'release';
+  const over = rows.filter((r) => ['home', 'login'].includes(r.page) && r.brotli > BUDGET_KIB * 1024);
+  lines.push(
+    '',
+    release
+      ? `Budget: home and login ≤ ${BUDGET_KIB} KiB brotli — ${over.length === 0 ? 'met' : `over: ${over.map((r) => `${r.mode} ${r.page} ${kb(r.brotli)} KiB`).join(', ')}`}.`
+      : `Budget (${BUDGET_KIB} KiB brotli for home and login) not checked: a debug build.`,
+  );
   const text = lines.join('\n') + '\n';
   console.log(text);
   const dir = resolve(__dirname, '../../bench/results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(resolve(dir, `first-visit-${Date.now()}.md`), text);
+  if (release) expect(over.map((r) => `${r.mode} ${r.page}: ${kb(r.brotli)} KiB`), `over ${BUDGET_KIB} KiB`).toEqual([]);
   // Every page downloaded its app and hydrated.
   for (const r of rows) {
     expect(r.raw, `${r.mode} ${r.page}`).toBeGreaterThan(0);

@@ -3,15 +3,16 @@ import { test, expect } from './fixtures';
 import { hydrated } from './pages/app';
 import { signUpAndLogIn } from './pages/flows';
 
-// Every page, in the project's mode, checked by axe-core after hydration: no serious or
+// Every page, in the project's mode and in both languages, checked by axe-core after hydration: no serious or
 // critical violation (WCAG 2.1 A and AA rules and axe's best practices).
+const LANGUAGES = ['en', 'ko'];
 const PAGES = ['', '/login', '/register', '/profile', '/devices', '/settings', '/lab', '/compare', '/jwt'];
 
 test('every page passes axe with no serious or critical violation', async ({ page, mode, username }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   await signUpAndLogIn(page, mode, username);
   const found: string[] = [];
-  for (const path of PAGES) {
+  for (const path of PAGES.flatMap((p) => LANGUAGES.map((lang) => `${p}?lang=${lang}`))) {
     await page.goto(`/${mode}${path}`);
     await hydrated(page);
     const results = await new AxeBuilder({ page })

@@ -19,6 +19,7 @@ pub mod headers;
 pub mod hosts;
 pub mod inspect;
 pub mod lab;
+pub mod locale;
 pub mod notes;
 pub mod oidc;
 pub mod password;

@@ -45,7 +45,7 @@ use crate::{
     config::Config,
     csrf,
     devices::Devices,
-    headers, hosts, lab,
+    headers, hosts, lab, locale,
     notes::Notes,
     oidc::Oidc,
     password::PasswordHasher,
@@ -254,6 +254,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), lab::gate))
+        .layer(middleware::from_fn_with_state(state.clone(), locale::apply))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
         .layer(sessions)
         .layer(middleware::map_response(no_store_for_api))

@@ -12,6 +12,7 @@ use crate::{
     components::forms::{ErrorBox, Field, FormError},
     error::AppError,
     fns::{SessionLogin, SessionLogout},
+    i18n::*,
     mode::{AuthMode, safe_next},
 };
 
@@ -36,6 +37,7 @@ fn destination(auth: AuthClient, next: Option<String>) -> String {
 #[component]
 fn SessionLoginForm(next: Signal<Option<String>>) -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let action = ServerAction::<SessionLogin>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let navigate = use_navigate();
@@ -48,9 +50,14 @@ fn SessionLoginForm(next: Signal<Option<String>>) -> impl IntoView {
     view! {
         <ActionForm action attr:class="form" attr:data-testid="login-form">
             <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
-            <Field label="Username" name="username" autocomplete="username" error />
             <Field
-                label="Password"
+                label=td_string!(locale, auth.username)
+                name="username"
+                autocomplete="username"
+                error
+            />
+            <Field
+                label=td_string!(locale, auth.password)
                 name="password"
                 kind="password"
                 autocomplete="current-password"
@@ -58,7 +65,13 @@ fn SessionLoginForm(next: Signal<Option<String>>) -> impl IntoView {
             />
             <FormError error />
             <button type="submit" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
+                {move || {
+                    if action.pending().get() {
+                        td_string!(locale, auth.forms.logging_in)
+                    } else {
+                        td_string!(locale, common.log_in)
+                    }
+                }}
             </button>
         </ActionForm>
     }
@@ -67,6 +80,7 @@ fn SessionLoginForm(next: Signal<Option<String>>) -> impl IntoView {
 #[component]
 fn TokenLoginForm(next: Signal<Option<String>>) -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let pending = RwSignal::new(false);
@@ -91,23 +105,24 @@ fn TokenLoginForm(next: Signal<Option<String>>) -> impl IntoView {
             pending.set(false);
         });
     };
+    // A browser running scripts reads a <noscript>'s content as text, so it has nothing to
+    // hydrate: the paragraph is given as HTML.
+    let noscript = format!(
+        r#"<p class="error-box">{}</p>"#,
+        escape_html(td_string!(locale, auth.forms.token_needs_javascript))
+    );
     view! {
-        <noscript>
-            <p class="error-box">
-                "Token mode needs JavaScript: the browser itself must keep the tokens. "
-                "Session mode works without it."
-            </p>
-        </noscript>
+        <noscript inner_html=noscript></noscript>
         <form method="post" class="form" data-testid="login-form" on:submit=on_submit>
             <Field
-                label="Username"
+                label=td_string!(locale, auth.username)
                 name="username"
                 autocomplete="username"
                 error=error
                 value=username
             />
             <Field
-                label="Password"
+                label=td_string!(locale, auth.password)
                 name="password"
                 kind="password"
                 autocomplete="current-password"
@@ -116,10 +131,23 @@ fn TokenLoginForm(next: Signal<Option<String>>) -> impl IntoView {
             />
             <FormError error=error />
             <button type="submit" disabled=move || pending.get() || !hydrated.get()>
-                {move || if pending.get() { "Logging in…" } else { "Log in" }}
+                {move || {
+                    if pending.get() {
+                        td_string!(locale, auth.forms.logging_in)
+                    } else {
+                        td_string!(locale, common.log_in)
+                    }
+                }}
             </button>
         </form>
     }
+}
+
+/// `text` safe to put between HTML tags.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Logs out in the current mode, then shows the login page.
@@ -135,6 +163,7 @@ pub fn LogoutButton() -> impl IntoView {
 #[component]
 fn SessionLogoutButton() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let action = ServerAction::<SessionLogout>::new();
     let navigate = use_navigate();
     Effect::new(move || {
@@ -146,7 +175,7 @@ fn SessionLogoutButton() -> impl IntoView {
     view! {
         <ActionForm action attr:class="inline">
             <button type="submit" class="link" data-testid="logout">
-                "Log out"
+                {td!(locale, auth.forms.log_out)}
             </button>
         </ActionForm>
     }
@@ -155,6 +184,7 @@ fn SessionLogoutButton() -> impl IntoView {
 #[component]
 fn TokenLogoutButton() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let navigate = use_navigate();
     let on_click = move |_| {
         let navigate = navigate.clone();
@@ -166,7 +196,7 @@ fn TokenLogoutButton() -> impl IntoView {
     };
     view! {
         <button type="button" class="link" data-testid="logout" on:click=on_click>
-            "Log out"
+            {td!(locale, auth.forms.log_out)}
         </button>
     }
 }
@@ -188,6 +218,7 @@ fn go_to(url: &str) {
 #[component]
 pub fn ProviderSignIn() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let provider = Resource::new(|| (), |_| crate::fns::provider::provider());
     let pending = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
@@ -208,7 +239,7 @@ pub fn ProviderSignIn() -> impl IntoView {
     let mode = auth.mode().segment();
     view! {
         <section class="panel" data-testid="provider-signin">
-            <h2>"Or use an identity provider"</h2>
+            <h2>{td!(locale, auth.provider.title)}</h2>
             <Suspense fallback=|| ()>
                 {move || {
                     provider
@@ -228,24 +259,26 @@ pub fn ProviderSignIn() -> impl IntoView {
                                             data-testid="provider-button"
                                             disabled=move || pending.get()
                                         >
-                                            {format!("Sign in with {}", p.name)}
+                                            {td!(locale, auth.provider.sign_in_with, name = p.name.clone())}
                                         </button>
                                     </form>
                                     <FormError error=error />
                                     <p class="muted">
-                                        "You log in at the provider (authorization code flow with PKCE); \
-                                         authlab then gives you its own "
-                                        {if mode == "session" { "session cookie" } else { "token pair" }}
-                                        ". Logging out here ends only that: the provider keeps its own \
-                                         sign-in until you "
+                                        {td!(locale, auth.provider.note_before)}
+                                        {if mode == "session" {
+                                            td_string!(locale, auth.provider.note_session_cookie)
+                                        } else {
+                                            td_string!(locale, auth.provider.note_token_pair)
+                                        }}
+                                        {td!(locale, auth.provider.note_middle)}
                                         <a
                                             href=format!("/auth/oidc/logout?mode={mode}")
                                             rel="external"
                                             data-testid="provider-logout"
                                         >
-                                            "sign out at the provider"
+                                            {td!(locale, auth.provider.note_sign_out)}
                                         </a>
-                                        "."
+                                        {td!(locale, auth.provider.note_after)}
                                     </p>
                                 }
                                     .into_any()
@@ -253,8 +286,7 @@ pub fn ProviderSignIn() -> impl IntoView {
                             _ => {
                                 view! {
                                     <p class="muted" data-testid="provider-missing">
-                                        "Sign-in with an identity provider is not configured on this \
-                                         server (set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET)."
+                                        {td!(locale, auth.provider.missing)}
                                     </p>
                                 }
                                     .into_any()
@@ -271,6 +303,7 @@ pub fn ProviderSignIn() -> impl IntoView {
 #[component]
 pub fn ProviderLanding() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let error = RwSignal::new(None::<AppError>);
     let navigate = use_navigate();
     // Effects run only in the browser, where the tokens are kept.
@@ -285,7 +318,7 @@ pub fn ProviderLanding() -> impl IntoView {
     });
     view! {
         <p class="notice" data-testid="provider-landing">
-            "Signed in at the provider. Picking up this app's tokens…"
+            {td!(locale, auth.provider.landing)}
         </p>
         <FormError error=error />
     }
@@ -295,6 +328,7 @@ pub fn ProviderLanding() -> impl IntoView {
 #[component]
 pub fn LinkedAccounts() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let provider = Resource::new(|| (), |_| crate::fns::provider::provider());
     let links = auth.load(crate::fns::provider::linked_accounts);
     let error = RwSignal::new(None::<AppError>);
@@ -309,14 +343,15 @@ pub fn LinkedAccounts() -> impl IntoView {
     };
     view! {
         <section class="panel" data-testid="linked-accounts">
-            <h2>"Identity provider accounts"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <h2>{td!(locale, auth.linked.title)}</h2>
+            <Suspense fallback=move || view! { <p class="muted">{td!(locale, common.loading)}</p> }>
                 {move || {
                     links
                         .get()
                         .map(|found| match found {
                             Ok(list) if list.is_empty() => {
-                                view! { <p class="muted">"None linked."</p> }.into_any()
+                                view! { <p class="muted">{td!(locale, auth.linked.none)}</p> }
+                                    .into_any()
                             }
                             Ok(list) => {
                                 view! {
@@ -348,7 +383,7 @@ pub fn LinkedAccounts() -> impl IntoView {
                         .map(|p| {
                             view! {
                                 <button type="button" data-testid="provider-link" on:click=link>
-                                    {format!("Link an account at {}", p.name)}
+                                    {td!(locale, auth.linked.link_at, name = p.name.clone())}
                                 </button>
                             }
                         })

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::*;
+
 /// How many requests are kept.
 pub const KEEP: usize = 30;
 
@@ -85,6 +87,25 @@ pub fn parse_credential_echo(echo: &str) -> (String, usize) {
         "none".to_owned()
     };
     (text, bytes)
+}
+
+/// A record's credential as the inspector shows it, in `locale`: the notes
+/// [`parse_credential_echo`] writes are translated; a header the page sent itself is shown as
+/// it went.
+pub fn credential_text(locale: Locale, record: &Record) -> String {
+    let bytes = record.credential_bytes;
+    if record.readable {
+        record.credential.clone()
+    } else if record.credential.starts_with("Cookie (") {
+        format!(
+            "Cookie ({bytes} B) — {}",
+            td_string!(locale, tools.inspector.credential_cookie)
+        )
+    } else if record.credential == "none" {
+        td_string!(locale, tools.inspector.credential_none).to_owned()
+    } else {
+        record.credential.clone()
+    }
 }
 
 #[cfg(feature = "hydrate")]

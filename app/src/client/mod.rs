@@ -1,30 +1,34 @@
 //! The auth client: the one way pages talk to the server about who the user is.
 //!
-//! It has two variants, picked by the URL's mode:
+//! Two siblings behind one interface ([`ModeClient`]), as on the server:
 //!
-//! * **session** — the server keeps the state and the browser keeps an HttpOnly cookie that
-//!   script cannot read. Data loads during server rendering ([`Resource`]), so the server's
-//!   HTML already shows the logged-in page, and login works without JavaScript.
-//! * **token** — the browser keeps the tokens ([`token_store`]), [`transport`] attaches the
-//!   access token to each call and [`refresher`] renews it silently. The server cannot see
-//!   the token while rendering, so it sends an anonymous shell and the browser fills it in
-//!   after hydration ([`LocalResource`]).
+//! * [`session::SessionClient`] — the server keeps the state and the browser keeps an
+//!   HttpOnly cookie that script cannot read. Data loads during server rendering
+//!   ([`Resource`]), so the server's HTML already shows the logged-in page, and login works
+//!   without JavaScript.
+//! * [`token::TokenClient`] — the browser keeps the tokens ([`token_store`]), each call runs
+//!   [`transport::with_bearer`] so the access token goes with it, and [`refresher`] renews it
+//!   silently. The server cannot see the token while rendering, so it sends an anonymous
+//!   shell and the browser fills it in after hydration ([`LocalResource`]).
 //!
-//! Pages ask the client (`load`, `call`, `login`, `logout`, `user`) and never look at the
-//! mode to decide how to reach the server.
+//! [`AuthClient`] owns the page's mode (from its URL) and hands each request to the sibling
+//! for that mode, in one place (the `in_mode!` macro). Pages ask it (`load`, `call`,
+//! `login`, `logout`, `user`) and never look at the mode to decide how to reach the server.
+//! Every request goes through [`transport`].
 
 pub mod forms;
 pub mod inspector;
 #[cfg(feature = "hydrate")]
-pub mod lab_window;
-#[cfg(feature = "hydrate")]
 pub mod refresher;
+pub mod session;
+pub mod token;
 pub mod token_store;
 pub mod transport;
 
 use leptos::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 
+pub use self::{session::SessionClient, token::TokenClient};
 use crate::{
     error::AppError,
     fns,
@@ -99,6 +103,46 @@ where
     }
 }
 
+/// What the two modes do differently in the browser. [`SessionClient`] and [`TokenClient`]
+/// are its implementations; [`AuthClient`] picks one by the page's mode.
+pub trait ModeClient: Copy + 'static {
+    /// Starts what this mode does in the background (token mode: refreshing ahead of expiry)
+    /// and stops the other mode's.
+    fn activate(self);
+
+    /// Loads data through an authenticated server function, again whenever `version` changes.
+    fn load<T, F, Fut>(self, version: RwSignal<u64>, fetch: F) -> Loaded<T>
+    where
+        T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+        F: Fn() -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, AppError>> + Send + 'static;
+
+    /// Runs an authenticated server call.
+    fn call<T, F, Fut>(self, f: F) -> impl Future<Output = Result<T, AppError>>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, AppError>>;
+
+    /// Logs in with a password.
+    fn login(
+        self,
+        username: String,
+        password: String,
+    ) -> impl Future<Output = Result<UserView, AppError>>;
+
+    /// Finishes a sign-in at the identity provider, after its callback.
+    fn finish_provider_sign_in(self) -> impl Future<Output = Result<(), AppError>>;
+
+    /// Logs out.
+    fn logout(self) -> impl Future<Output = Result<(), AppError>>;
+
+    /// The access token this tab would send now, if script can see one.
+    fn access_token(self) -> Option<String>;
+
+    /// How many times this tab has rotated its tokens, where tokens rotate.
+    fn rotations(self) -> Option<u32>;
+}
+
 /// The auth client for the current page's mode. `Copy`; get it with [`AuthClient::expect`].
 #[derive(Debug, Clone, Copy)]
 pub struct AuthClient {
@@ -106,6 +150,23 @@ pub struct AuthClient {
     /// Bumped on login and logout, so everything loaded through the client reloads.
     version: RwSignal<u64>,
     user: Loaded<Me>,
+}
+
+/// Runs `$body` with `$client` bound to the sibling for `$mode`: the one place the mode
+/// picks an implementation.
+macro_rules! in_mode {
+    ($mode:expr, |$client:ident| $body:expr) => {
+        match $mode {
+            AuthMode::Session => {
+                let $client = SessionClient;
+                $body
+            }
+            AuthMode::Token => {
+                let $client = TokenClient;
+                $body
+            }
+        }
+    };
 }
 
 impl AuthClient {
@@ -116,15 +177,14 @@ impl AuthClient {
     /// (no token reaches the server with a page request) and loads after hydration.
     pub fn provide(mode: AuthMode) -> Self {
         let version = RwSignal::new(0);
-        let user = load_with(mode, version, fns::current_user);
+        let user = in_mode!(mode, |c| c.load(version, fns::current_user));
         let client = Self {
             mode,
             version,
             user,
         };
         provide_context(client);
-        #[cfg(feature = "hydrate")]
-        refresher::set_active_mode(mode);
+        in_mode!(mode, |c| c.activate());
         client
     }
 
@@ -164,7 +224,7 @@ impl AuthClient {
         F: Fn() -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<T, AppError>> + Send + 'static,
     {
-        load_with(self.mode, self.version, fetch)
+        in_mode!(self.mode, |c| c.load(self.version, fetch))
     }
 
     /// Runs an authenticated server call. In token mode, a token the server refuses gets one
@@ -174,25 +234,12 @@ impl AuthClient {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        call_in(self.mode, f).await
+        in_mode!(self.mode, |c| c.call(f).await)
     }
 
     /// Logs in: a new session cookie, or a new token pair kept under the storage policy.
     pub async fn login(self, username: String, password: String) -> Result<UserView, AppError> {
-        let user = match self.mode {
-            AuthMode::Session => fns::session_login(username, password, None).await?,
-            AuthMode::Token => {
-                let policy = token_store::policy();
-                let pair = fns::token_login(username.clone(), password, policy.refresh_in_cookie())
-                    .await?;
-                #[cfg(feature = "hydrate")]
-                refresher::accept(pair);
-                #[cfg(not(feature = "hydrate"))]
-                let _ = pair;
-                // The name is echoed for the caller; who is logged in comes from /me.
-                UserView { id: 0, username }
-            }
-        };
+        let user = in_mode!(self.mode, |c| c.login(username, password).await)?;
         self.changed();
         Ok(user)
     }
@@ -213,30 +260,14 @@ impl AuthClient {
     /// to do (the callback set the session cookie); token mode trades the callback's handoff
     /// cookie for a token pair, kept under the storage policy like a password login's.
     pub async fn finish_provider_sign_in(self) -> Result<(), AppError> {
-        if self.mode == AuthMode::Token {
-            let policy = token_store::policy();
-            let pair = fns::provider::provider_handoff(policy.refresh_in_cookie()).await?;
-            #[cfg(feature = "hydrate")]
-            refresher::accept(pair);
-            #[cfg(not(feature = "hydrate"))]
-            let _ = pair;
-        }
+        in_mode!(self.mode, |c| c.finish_provider_sign_in().await)?;
         self.changed();
         Ok(())
     }
 
     /// Logs out: the session is destroyed, or the token family revoked and the tokens dropped.
     pub async fn logout(self) -> Result<(), AppError> {
-        let result = match self.mode {
-            AuthMode::Session => fns::session_logout().await,
-            AuthMode::Token => {
-                let refresh = token_store::load().and_then(|t| t.refresh_token);
-                let result = fns::token_logout(refresh).await;
-                #[cfg(feature = "hydrate")]
-                refresher::forget();
-                result
-            }
-        };
+        let result = in_mode!(self.mode, |c| c.logout().await);
         self.changed();
         result
     }
@@ -244,10 +275,7 @@ impl AuthClient {
     /// The access token this tab would send now: in token mode the stored one, in session
     /// mode none (the credential is an HttpOnly cookie, out of the page's reach).
     pub fn access_token(self) -> Option<String> {
-        match self.mode {
-            AuthMode::Session => None,
-            AuthMode::Token => token_store::load().map(|t| t.access_token),
-        }
+        in_mode!(self.mode, |c| c.access_token())
     }
 
     /// Where token mode keeps its tokens in this browser.
@@ -258,57 +286,13 @@ impl AuthClient {
     /// Chooses where token mode keeps its tokens. Tokens kept under the old policy are
     /// dropped (they cannot move into an HttpOnly cookie), so token mode logs out.
     pub fn set_storage_policy(self, policy: token_store::StoragePolicy) {
-        #[cfg(feature = "hydrate")]
-        refresher::forget();
-        token_store::set_policy(policy);
+        TokenClient::set_storage_policy(policy);
         self.changed();
     }
 
     /// How many times this tab has rotated its tokens; `None` in session mode, where nothing
     /// is refreshed.
     pub fn rotations(self) -> Option<u32> {
-        if self.mode != AuthMode::Token {
-            return None;
-        }
-        #[cfg(feature = "hydrate")]
-        {
-            Some(refresher::rotations())
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            Some(0)
-        }
+        in_mode!(self.mode, |c| c.rotations())
     }
-}
-
-fn load_with<T, F, Fut>(mode: AuthMode, version: RwSignal<u64>, fetch: F) -> Loaded<T>
-where
-    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
-    F: Fn() -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
-{
-    match mode {
-        AuthMode::Session => Loaded::Server(Resource::new(move || version.get(), move |_| fetch())),
-        AuthMode::Token => Loaded::Browser(LocalResource::new(move || {
-            version.track();
-            let fetch = fetch.clone();
-            async move { call_in(mode, fetch).await }
-        })),
-    }
-}
-
-async fn call_in<T, F, Fut>(mode: AuthMode, f: F) -> Result<T, AppError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, AppError>>,
-{
-    let first = f().await;
-    #[cfg(feature = "hydrate")]
-    if mode == AuthMode::Token && first.as_ref().is_err_and(AppError::is_invalid_token) {
-        refresher::refresh(true).await?;
-        return f().await;
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = mode;
-    first
 }

@@ -37,26 +37,20 @@ const LOCK_NAME: &str = "authlab-token-refresh";
 static REFRESH_IN_FLIGHT: LazyLock<Mutex<()>> = LazyLock::new(|| Mutex::new(()));
 
 thread_local! {
-    static ACTIVE_MODE: Cell<Option<AuthMode>> = const { Cell::new(None) };
     static ROTATIONS: Cell<u32> = const { Cell::new(0) };
     static TIMER: RefCell<Option<Timeout>> = const { RefCell::new(None) };
 }
 
-/// Records which mode the page is in; the transport attaches tokens only in token mode.
-pub fn set_active_mode(mode: AuthMode) {
-    ACTIVE_MODE.with(|m| m.set(Some(mode)));
-    if mode == AuthMode::Token {
-        if let Some(tokens) = token_store::load() {
-            schedule(&tokens);
-        }
-    } else {
-        cancel_timer();
+/// Starts refreshing the stored tokens ahead of expiry (a page in token mode).
+pub fn resume() {
+    if let Some(tokens) = token_store::load() {
+        schedule(&tokens);
     }
 }
 
-/// Whether the page is in token mode (its calls authenticate with the bearer token only).
-pub fn in_token_mode() -> bool {
-    ACTIVE_MODE.with(Cell::get) == Some(AuthMode::Token)
+/// Stops refreshing (a page in session mode: this tab's tokens are not in use).
+pub fn pause() {
+    cancel_timer();
 }
 
 /// How many times this tab rotated its tokens.
@@ -107,10 +101,9 @@ fn cancel_timer() {
 fn schedule(tokens: &StoredTokens) {
     let delay = (tokens.expires_at - margin(tokens.lifetime) - now()).max(0.0);
     let timer = Timeout::new(delay as u32, || {
+        // Only scheduled while a token-mode page is shown (`pause` cancels it).
         spawn_local(async {
-            if in_token_mode() {
-                let _ = refresh(false).await;
-            }
+            let _ = refresh(false).await;
         });
     });
     TIMER.with(|t| {
@@ -120,12 +113,9 @@ fn schedule(tokens: &StoredTokens) {
     });
 }
 
-/// The access token to attach to a request, refreshing first if it is about to expire.
-/// `None` outside token mode or when not logged in.
+/// The access token to attach to a token-mode request, refreshing first if it is about to
+/// expire. `None` when not logged in.
 pub async fn access_token() -> Option<String> {
-    if !in_token_mode() {
-        return None;
-    }
     match token_store::load() {
         Some(tokens) if is_fresh(&tokens) => return Some(tokens.access_token),
         Some(_) => {}
@@ -187,7 +177,8 @@ fn login_ended(err: AppError) -> AppError {
         let location = window.location();
         let path = location.pathname().unwrap_or_default();
         let login = AuthMode::Token.path("login");
-        if in_token_mode() && path != login {
+        // Only a token-mode page moves; a session-mode page or the lab window stays.
+        if AuthMode::from_path(&path) == Some(AuthMode::Token) && path != login {
             let next = js_sys::encode_uri_component(&path);
             // A code, never the message: the login page must not print text from its URL.
             let reason = ended_code(&err.message);

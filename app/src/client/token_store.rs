@@ -15,6 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{Locale, td_string};
+
 /// A storage policy for bearer tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,31 +50,33 @@ impl StoragePolicy {
         }
     }
 
-    /// The label on the settings page.
-    pub const fn label(self) -> &'static str {
+    /// The label on the settings page, in English (see [`StoragePolicy::label_in`]).
+    pub fn label(self) -> &'static str {
+        self.label_in(Locale::en)
+    }
+
+    /// The label on the settings page, in `locale`.
+    pub fn label_in(self, locale: Locale) -> &'static str {
         match self {
-            Self::Memory => "Memory only",
-            Self::SessionStorage => "sessionStorage",
-            Self::LocalStorage => "localStorage",
-            Self::Hardened => "Hardened (recommended)",
+            Self::Memory => td_string!(locale, account.policy.memory_label),
+            Self::SessionStorage => td_string!(locale, account.policy.session_storage_label),
+            Self::LocalStorage => td_string!(locale, account.policy.local_storage_label),
+            Self::Hardened => td_string!(locale, account.policy.hardened_label),
         }
     }
 
-    /// One sentence on what the policy trades.
-    pub const fn summary(self) -> &'static str {
+    /// One sentence on what the policy trades, in English (see [`StoragePolicy::summary_in`]).
+    pub fn summary(self) -> &'static str {
+        self.summary_in(Locale::en)
+    }
+
+    /// One sentence on what the policy trades, in `locale`.
+    pub fn summary_in(self, locale: Locale) -> &'static str {
         match self {
-            Self::Memory => {
-                "Both tokens live in this page's memory: nothing is written to disk, but a reload or a new tab means logging in again."
-            }
-            Self::SessionStorage => {
-                "Both tokens in sessionStorage: they survive a reload of this tab, other tabs log in separately, and any script on the page can read them."
-            }
-            Self::LocalStorage => {
-                "Both tokens in localStorage: every tab shares them and they survive a browser restart, and any script on the page can read and steal them."
-            }
-            Self::Hardened => {
-                "The access token stays in memory; the refresh token is an HttpOnly, SameSite=Strict cookie sent only to /api/token. Page scripts can never read the refresh token."
-            }
+            Self::Memory => td_string!(locale, account.policy.memory_summary),
+            Self::SessionStorage => td_string!(locale, account.policy.session_storage_summary),
+            Self::LocalStorage => td_string!(locale, account.policy.local_storage_summary),
+            Self::Hardened => td_string!(locale, account.policy.hardened_summary),
         }
     }
 

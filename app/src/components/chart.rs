@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::lab::{Bar, Chart, Lane};
+use crate::{
+    i18n::*,
+    lab::{Bar, Chart, Lane, fill_placeholders},
+};
 
 const WIDTH: f64 = 640.0;
 
@@ -112,6 +115,7 @@ pub fn Timeline(
     /// Rows.
     lanes: Vec<Lane>,
 ) -> impl IntoView {
+    let locale = crate::locale::use_locale();
     let label_w = 150.0;
     let lane_h = 54.0;
     let axis_h = 22.0;
@@ -137,14 +141,30 @@ pub fn Timeline(
             let events: Vec<String> = lane
                 .limits
                 .iter()
-                .map(|l| format!("{} at {:.1} s", l.label, (l.at_ms - start) / 1000.0))
+                .map(|l| {
+                    fill_placeholders(
+                        td_string!(locale, lab.chart.event_at),
+                        &[
+                            ("label", &l.label),
+                            ("at", &format!("{:.1}", (l.at_ms - start) / 1000.0)),
+                        ],
+                    )
+                })
                 .collect();
             let events = if events.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", events.join(", "))
             };
-            format!("{}: {ok} accepted, {refused} refused{events}", lane.label)
+            fill_placeholders(
+                td_string!(locale, lab.chart.lane_summary),
+                &[
+                    ("label", &lane.label),
+                    ("ok", &ok),
+                    ("refused", &refused),
+                    ("events", &events),
+                ],
+            )
         })
         .collect::<Vec<_>>()
         .join("; ");
@@ -154,11 +174,13 @@ pub fn Timeline(
     let legend = view! {
         <p class="chart-legend" aria-hidden="true">
             <span class="legend-dot accepted"></span>
-            "accepted "
+            {td!(locale, lab.chart.accepted)}
+            " "
             <span class="legend-dot refused"></span>
-            "refused "
+            {td!(locale, lab.chart.refused)}
+            " "
             <span class="legend-line"></span>
-            "event (hover a dot for its answer)"
+            {td!(locale, lab.chart.event_hint)}
         </p>
     };
     view! {
@@ -170,7 +192,10 @@ pub fn Timeline(
                         <g>
                             <line x1=x(at) x2=x(at) y1="0" y2=height - axis_h class="chart-grid" />
                             <text x=x(at) y=height - 6.0 text-anchor="middle" class="chart-axis">
-                                {format!("{s} s")}
+                                {fill_placeholders(
+                                    td_string!(locale, lab.chart.axis_seconds),
+                                    &[("s", &s)],
+                                )}
                             </text>
                         </g>
                     }

@@ -4,25 +4,32 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    client::{AuthClient, inspector::records},
+    client::{
+        AuthClient,
+        inspector::{credential_text, records},
+    },
     error::AppError,
     fns,
     format::utc,
+    i18n::*,
     lab::ServerView,
 };
 
-/// What page scripts can read, as a list of (where, name, value shortened).
-fn storage_snapshot() -> Vec<(String, String, String)> {
+/// What page scripts can read, as a list of (where, name, value shortened), the notes in
+/// `locale`.
+fn storage_snapshot(locale: Locale) -> Vec<(String, String, String)> {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
         let mut out = Vec::new();
+        let empty = td_string!(locale, tools.inspector.empty);
         let shorten = |v: String| {
             if v.chars().count() > 48 {
                 format!(
-                    "{}… ({} chars)",
+                    "{}… ({}{})",
                     v.chars().take(24).collect::<String>(),
-                    v.chars().count()
+                    v.chars().count(),
+                    td_string!(locale, tools.inspector.chars_suffix)
                 )
             } else {
                 v
@@ -38,7 +45,7 @@ fn storage_snapshot() -> Vec<(String, String, String)> {
                 "document.cookie".into(),
                 String::new(),
                 if cookie.is_empty() {
-                    "(empty)".into()
+                    empty.into()
                 } else {
                     shorten(cookie)
                 },
@@ -50,7 +57,7 @@ fn storage_snapshot() -> Vec<(String, String, String)> {
                 let Some(storage) = storage else { continue };
                 let len = storage.length().unwrap_or(0);
                 if len == 0 {
-                    out.push((place.into(), String::new(), "(empty)".into()));
+                    out.push((place.into(), String::new(), empty.into()));
                 }
                 for i in 0..len {
                     if let Ok(Some(key)) = storage.key(i) {
@@ -64,6 +71,7 @@ fn storage_snapshot() -> Vec<(String, String, String)> {
     }
     #[cfg(not(feature = "hydrate"))]
     {
+        let _ = locale;
         Vec::new()
     }
 }
@@ -75,11 +83,12 @@ fn storage_snapshot() -> Vec<(String, String, String)> {
 #[component]
 pub fn Inspector() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let open = RwSignal::new(false);
     let storage = RwSignal::new(Vec::<(String, String, String)>::new());
     let server = RwSignal::new(None::<Result<ServerView, AppError>>);
     let refresh = move || {
-        storage.set(storage_snapshot());
+        storage.set(storage_snapshot(locale));
         spawn_local(async move {
             server.set(Some(auth.call(fns::lab::server_state).await));
         });
@@ -95,19 +104,24 @@ pub fn Inspector() -> impl IntoView {
             <button type="button" class="inspector-toggle" data-testid="inspector-toggle" on:click=toggle>
                 {move || {
                     let n = records().len();
-                    format!("{} Inspector · {n} request{}", if open.get() { "▾" } else { "▸" }, if n == 1 { "" } else { "s" })
+                    let arrow = if open.get() { "▾" } else { "▸" };
+                    if n == 1 {
+                        td!(locale, tools.inspector.toggle_singular, arrow, n).into_any()
+                    } else {
+                        td!(locale, tools.inspector.toggle_plural, arrow, n).into_any()
+                    }
                 }}
             </button>
             <Show when=move || open.get()>
                 <div class="inspector-body">
-                    <h3>"Requests this page made"</h3>
+                    <h3>{td!(locale, tools.inspector.requests_heading)}</h3>
                     <table class="inspector-requests" data-testid="inspector-requests">
                         <thead>
                             <tr>
                                 <th>"#"</th>
-                                <th>"Request"</th>
-                                <th>"Status"</th>
-                                <th>"Credential that travelled"</th>
+                                <th>{td!(locale, tools.inspector.col_request)}</th>
+                                <th>{td!(locale, tools.inspector.col_status)}</th>
+                                <th>{td!(locale, tools.inspector.col_credential)}</th>
                                 <th>"Server-Timing"</th>
                             </tr>
                         </thead>
@@ -129,7 +143,7 @@ pub fn Inspector() -> impl IntoView {
                                                 <td><code>{format!("{} {}", r.method, r.path)}</code></td>
                                                 <td data-testid="inspector-status">{r.status}</td>
                                                 <td>
-                                                    <span data-testid="inspector-credential">{r.credential.clone()}</span>
+                                                    <span data-testid="inspector-credential">{credential_text(locale, &r)}</span>
                                                     {r.set_cookie.clone().map(|c| view! { <div class="wire"><code>{format!("Set-Cookie: {c}")}</code></div> })}
                                                     {r.www_authenticate.clone().map(|w| view! { <div class="wire"><code>{format!("WWW-Authenticate: {w}")}</code></div> })}
                                                 </td>
@@ -141,7 +155,7 @@ pub fn Inspector() -> impl IntoView {
                             }}
                         </tbody>
                     </table>
-                    <h3>"What this page's JavaScript can read"</h3>
+                    <h3>{td!(locale, tools.inspector.storage_heading)}</h3>
                     <table class="inspector-storage" data-testid="inspector-storage">
                         <tbody>
                             {move || {
@@ -161,36 +175,45 @@ pub fn Inspector() -> impl IntoView {
                             }}
                         </tbody>
                     </table>
-                    <h3>"What the server keeps for you"</h3>
+                    <h3>{td!(locale, tools.inspector.server_heading)}</h3>
                     <div data-testid="inspector-server">
                         {move || match server.get() {
-                            None => view! { <p class="muted">"Asking the server…"</p> }.into_any(),
-                            Some(Err(e)) => view! { <p class="muted">{format!("Nothing: {}", e.message)}</p> }.into_any(),
+                            None => view! { <p class="muted">{td!(locale, tools.inspector.asking_server)}</p> }.into_any(),
+                            Some(Err(e)) => {
+                                let reason = e.message;
+                                view! { <p class="muted">{td!(locale, tools.inspector.server_nothing, reason)}</p> }.into_any()
+                            }
                             Some(Ok(v)) => view! { <ServerViewTable view=v /> }.into_any(),
                         }}
                     </div>
                     <button type="button" class="small secondary" on:click=move |_| refresh()>
-                        "Refresh"
+                        {td!(locale, tools.inspector.refresh)}
                     </button>
                 </div>
             </Show>
         </aside>
     }
+    .into_any()
 }
 
 #[component]
 fn ServerViewTable(view: ServerView) -> impl IntoView {
+    let locale = crate::locale::use_locale();
+    let user = view.username;
+    let sessions = view.sessions.len();
+    let logins = view.families.len();
+    let opaque = view.opaque_tokens;
     view! {
-        <p>{format!("For {}: {} session record(s), {} token login(s), {} opaque token(s).", view.username, view.sessions.len(), view.families.len(), view.opaque_tokens)}</p>
+        <p>{td!(locale, tools.inspector.server_summary, user, sessions, logins, opaque)}</p>
         <p class="inspector-storage">{view.storage}</p>
         <table class="inspector-server">
             <thead>
                 <tr>
-                    <th>"Kind"</th>
-                    <th>"Id"</th>
-                    <th>"Since"</th>
-                    <th>"Status"</th>
-                    <th>"Stored"</th>
+                    <th>{td!(locale, tools.inspector.col_kind)}</th>
+                    <th>{td!(locale, tools.inspector.col_id)}</th>
+                    <th>{td!(locale, tools.inspector.col_since)}</th>
+                    <th>{td!(locale, tools.inspector.col_status)}</th>
+                    <th>{td!(locale, tools.inspector.col_stored)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -198,12 +221,13 @@ fn ServerViewTable(view: ServerView) -> impl IntoView {
                     .sessions
                     .into_iter()
                     .map(|s| {
+                        let at = utc(s.expires_at);
                         view! {
                             <tr class:current=s.current>
-                                <td>"session"</td>
+                                <td>{td!(locale, tools.inspector.kind_session)}</td>
                                 <td><code>{s.device}</code></td>
                                 <td>{utc(s.created_at)}</td>
-                                <td>{format!("idle expiry {}", utc(s.expires_at))}</td>
+                                <td>{td!(locale, tools.inspector.idle_expiry, at)}</td>
                                 <td>{format!("{} B", s.bytes)}</td>
                             </tr>
                         }
@@ -213,13 +237,14 @@ fn ServerViewTable(view: ServerView) -> impl IntoView {
                     .families
                     .into_iter()
                     .map(|f| {
+                        let (status, scope, n) = (f.status, f.scope, f.tokens);
                         view! {
                             <tr class:current=f.current>
-                                <td>"token login"</td>
+                                <td>{td!(locale, tools.inspector.kind_token_login)}</td>
                                 <td><code>{f.id}</code></td>
                                 <td>{utc(f.created_at)}</td>
-                                <td>{format!("{} · scope {}", f.status, f.scope)}</td>
-                                <td>{format!("{} refresh token row(s)", f.tokens)}</td>
+                                <td>{td!(locale, tools.inspector.family_status, status, scope)}</td>
+                                <td>{td!(locale, tools.inspector.refresh_rows, n)}</td>
                             </tr>
                         }
                     })

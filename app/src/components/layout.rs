@@ -6,6 +6,8 @@ use leptos_router::{components::Outlet, hooks::use_location};
 use crate::{
     client::{AuthClient, forms::LogoutButton},
     components::inspector::Inspector,
+    i18n::*,
+    locale::{self, Locale},
     mode::AuthMode,
 };
 
@@ -20,6 +22,7 @@ pub fn ModeLayout(
     mode: AuthMode,
 ) -> impl IntoView {
     AuthClient::provide(mode);
+    let locale = locale::use_locale();
     view! {
         <Header />
         <main class="page">
@@ -27,8 +30,9 @@ pub fn ModeLayout(
         </main>
         <Inspector />
         <footer class="footer">
-            "authlab — cookie sessions and bearer tokens, side by side. "
-            <a href="/api/openapi.json">"API (OpenAPI)"</a>
+            {td!(locale, common.footer)}
+            " "
+            <a href="/api/openapi.json">{td!(locale, common.api_link)}</a>
         </footer>
     }
 }
@@ -40,6 +44,7 @@ pub fn Header() -> impl IntoView {
     let mode = auth.mode();
     let location = use_location();
     let user = auth.user();
+    let locale = locale::use_locale();
     let nav = move |page: &'static str, label: &'static str| {
         view! { <a href=mode.path(page)>{label}</a> }
     };
@@ -49,14 +54,15 @@ pub fn Header() -> impl IntoView {
                 "authlab"
             </a>
             <nav class="nav">
-                {nav("profile", "Profile")}
-                {nav("devices", "Devices")}
-                {nav("lab", "Lab")}
-                {nav("compare", "Compare")}
-                {nav("jwt", "JWT")}
-                {nav("settings", "Settings")}
+                {nav("profile", td_string!(locale, common.nav_profile))}
+                {nav("devices", td_string!(locale, common.nav_devices))}
+                {nav("lab", td_string!(locale, common.nav_lab))}
+                {nav("compare", td_string!(locale, common.nav_compare))}
+                {nav("jwt", td_string!(locale, common.nav_jwt))}
+                {nav("settings", td_string!(locale, common.nav_settings))}
             </nav>
             <ModeSwitch current=mode path=Signal::derive(move || location.pathname.get()) />
+            <LanguageSwitch />
             <div class="who" data-testid="who">
                 <Transition fallback=|| view! { <span class="muted">"…"</span> }>
                     {move || {
@@ -73,9 +79,9 @@ pub fn Header() -> impl IntoView {
                                 }
                                 Err(_) => {
                                     view! {
-                                        <a href=mode.path("login")>"Log in"</a>
+                                        <a href=mode.path("login")>{td!(locale, common.log_in)}</a>
                                         <a class="button small" href=mode.path("register")>
-                                            "Register"
+                                            {td!(locale, common.register)}
                                         </a>
                                     }
                                         .into_any()
@@ -86,6 +92,7 @@ pub fn Header() -> impl IntoView {
             </div>
         </header>
     }
+    .into_any()
 }
 
 /// Session | Token: the same page in the other mode.
@@ -97,8 +104,9 @@ pub fn ModeSwitch(
     #[prop(into)]
     path: Signal<String>,
 ) -> impl IntoView {
+    let locale = locale::use_locale();
     view! {
-        <div class="mode-switch" role="group" aria-label="Auth mode">
+        <div class="mode-switch" role="group" aria-label=td_string!(locale, common.mode_group)>
             {AuthMode::ALL
                 .into_iter()
                 .map(|m| {
@@ -110,7 +118,50 @@ pub fn ModeSwitch(
                             aria-current=if m == current { Some("page") } else { None }
                             data-testid=format!("mode-{}", m.segment())
                         >
-                            {m.label()}
+                            {match m {
+                                AuthMode::Session => td_string!(locale, common.mode_session),
+                                AuthMode::Token => td_string!(locale, common.mode_token),
+                            }}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// English | 한국어: the same page in the other language.
+///
+/// Plain links (`?lang=`), loaded by the server: the language is chosen where the page is
+/// rendered, and the switch works without JavaScript.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let locale = locale::use_locale();
+    let location = use_location();
+    let current = locale;
+    view! {
+        <div class="lang-switch" role="group" aria-label=td_string!(locale, common.language_group)>
+            {Locale::get_all()
+                .iter()
+                .copied()
+                .map(|l| {
+                    let href = move || {
+                        locale::switch_href(&location.pathname.get(), &location.search.get(), l)
+                    };
+                    view! {
+                        <a
+                            href=href
+                            rel="external"
+                            lang=l.as_str()
+                            hreflang=l.as_str()
+                            class:active=l == current
+                            aria-current=if l == current { Some("true") } else { None }
+                            data-testid=format!("lang-{}", l.as_str())
+                        >
+                            {match l {
+                                Locale::en => "English",
+                                Locale::ko => "한국어",
+                            }}
                         </a>
                     }
                 })

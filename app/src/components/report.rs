@@ -5,30 +5,36 @@ use leptos::prelude::*;
 
 use crate::{
     components::chart::ChartView,
-    format::duration,
-    lab::{Exchange, Outcome, Report},
+    format::duration_in,
+    i18n::*,
+    lab::{Exchange, Outcome, Report, fill_placeholders},
 };
 
 /// A finished run.
+///
+/// The badge, the run time and the request counts are in the reader's language; the report's
+/// own texts (steps, facts, verdict) are the experiment's, in English.
 #[component]
 pub fn ReportView(
     /// The report.
     report: Report,
 ) -> impl IntoView {
+    let locale = crate::locale::use_locale();
     let outcome = report.verdict.outcome;
     let class = match outcome {
         Outcome::Confirmed => "verdict confirmed",
         Outcome::Partly => "verdict partly",
         Outcome::Refuted => "verdict refuted",
     };
-    let took = duration((report.took_ms / 1000.0).round() as i64);
+    let took = duration_in(locale, (report.took_ms / 1000.0).round() as i64);
+    let ran_in = fill_placeholders(td_string!(locale, lab.report.ran_in), &[("took", &took)]);
     view! {
         <div class="report" data-testid="report">
             <div class=class data-testid="verdict" data-outcome=format!("{outcome:?}").to_lowercase()>
-                <strong>{outcome.label()}</strong>
+                <strong>{outcome.label_in(locale)}</strong>
                 " "
                 <span data-testid="verdict-text">{report.verdict.text.clone()}</span>
-                <span class="muted">{format!(" (ran in {took})")}</span>
+                <span class="muted">{format!(" {ran_in}")}</span>
             </div>
             <ol class="steps">
                 {report
@@ -60,7 +66,17 @@ pub fn ReportView(
                                         let n = step.exchanges.len();
                                         view! {
                                             <details class="exchanges">
-                                                <summary>{format!("{n} request{}", if n == 1 { "" } else { "s" })}</summary>
+                                                <summary>
+                                                    {if n == 1 {
+                                                        td_string!(locale, lab.report.request_single)
+                                                            .to_owned()
+                                                    } else {
+                                                        fill_placeholders(
+                                                            td_string!(locale, lab.report.requests),
+                                                            &[("n", &n)],
+                                                        )
+                                                    }}
+                                                </summary>
                                                 {step
                                                     .exchanges
                                                     .into_iter()

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
-use crate::{client::AuthClient, components::forms::ErrorBox, wire::Me};
+use crate::{client::AuthClient, components::forms::ErrorBox, i18n::*, wire::Me};
 
 /// Shows `children` with the current user, or sends the visitor to the login page.
 ///
@@ -21,6 +21,7 @@ where
     V: IntoView + 'static,
 {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let user = auth.user();
     let children = std::sync::Arc::new(children);
     let location = use_location();
@@ -32,10 +33,10 @@ where
         )
     };
     view! {
-        <Suspense fallback=|| {
+        <Suspense fallback=move || {
             view! {
                 <p class="muted" data-testid="loading">
-                    "Loading…"
+                    {td!(locale, common.loading)}
                 </p>
             }
         }>

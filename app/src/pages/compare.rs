@@ -6,6 +6,7 @@ use crate::{
     components::{forms::ErrorBox, report::ExchangeView},
     error::AppError,
     fns,
+    i18n::*,
     lab::{CompareAction, Pane, PaneResult},
 };
 
@@ -17,6 +18,7 @@ use crate::{
 /// The server renders the empty board; the buttons work once the page is hydrated.
 #[component]
 pub fn ComparePage() -> impl IntoView {
+    let locale = crate::locale::use_locale();
     // The board id is made up in the browser, so each open page has its own two clients.
     let board = RwSignal::new(String::new());
     Effect::new(move || {
@@ -54,7 +56,7 @@ pub fn ComparePage() -> impl IntoView {
                     disabled=move || busy.get() || board.get().is_empty()
                     on:click=move |_| act(vec![pane], action)
                 >
-                    "Run"
+                    {td!(locale, tools.compare.run)}
                 </button>
                 {move || {
                     results
@@ -81,7 +83,7 @@ pub fn ComparePage() -> impl IntoView {
                                         .then(|| {
                                             view! {
                                                 <details class="exchanges">
-                                                    <summary>"on the wire"</summary>
+                                                    <summary>{td!(locale, tools.compare.on_the_wire)}</summary>
                                                     {r
                                                         .exchanges
                                                         .into_iter()
@@ -100,18 +102,14 @@ pub fn ComparePage() -> impl IntoView {
         }
     };
     view! {
-        <h1>"Compare"</h1>
-        <p class="lead">
-            "Two independent clients of this server, run by the lab: on the left a browser-like client "
-            "with a cookie jar, on the right an app with a token store. Do the same thing on both and compare "
-            "what travels and what the server answers. Each has a thief who can copy its credential."
-        </p>
+        <h1>{td!(locale, tools.compare.title)}</h1>
+        <p class="lead">{td!(locale, tools.compare.lead)}</p>
         <table class="compare-board" data-testid="compare-board">
             <thead>
                 <tr>
-                    <th>"Action"</th>
-                    <th>"Cookie session"</th>
-                    <th>"Bearer token"</th>
+                    <th>{td!(locale, tools.compare.col_action)}</th>
+                    <th>{td!(locale, tools.compare.col_session)}</th>
+                    <th>{td!(locale, tools.compare.col_bearer)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -121,7 +119,7 @@ pub fn ComparePage() -> impl IntoView {
                         view! {
                             <tr data-testid=format!("cmp-row-{}", action.key())>
                                 <th scope="row">
-                                    {action.label()}
+                                    {move || action_label(locale, action)}
                                     <button
                                         type="button"
                                         class="small"
@@ -129,7 +127,7 @@ pub fn ComparePage() -> impl IntoView {
                                         disabled=move || busy.get() || board.get().is_empty()
                                         on:click=move |_| act(vec![Pane::Session, Pane::Bearer], action)
                                     >
-                                        "Both"
+                                        {td!(locale, tools.compare.both)}
                                     </button>
                                 </th>
                                 {cell(Pane::Session, action)}
@@ -140,6 +138,20 @@ pub fn ComparePage() -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The row's label in the page's language (the English one is [`CompareAction::label`]).
+fn action_label(locale: Locale, action: CompareAction) -> &'static str {
+    match action {
+        CompareAction::Register => td_string!(locale, tools.compare.actions.register),
+        CompareAction::Login => td_string!(locale, tools.compare.actions.login),
+        CompareAction::Me => td_string!(locale, tools.compare.actions.call_me),
+        CompareAction::Write => td_string!(locale, tools.compare.actions.write_note),
+        CompareAction::Steal => td_string!(locale, tools.compare.actions.steal),
+        CompareAction::Replay => td_string!(locale, tools.compare.actions.replay),
+        CompareAction::Logout => td_string!(locale, tools.compare.actions.logout),
+        CompareAction::RevokeAll => td_string!(locale, tools.compare.actions.revoke_all),
     }
 }
 

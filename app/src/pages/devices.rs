@@ -9,19 +9,17 @@ use crate::{
     error::AppError,
     fns,
     format::utc,
+    i18n::*,
     wire::{Device, DeviceKind, Me},
 };
 
 /// Lists where the user is logged in; revoke one, all others, or everything (protected).
 #[component]
 pub fn DevicesPage() -> impl IntoView {
+    let locale = crate::locale::use_locale();
     view! {
-        <h1>"Devices"</h1>
-        <p class="muted">
-            "Every browser or app logged in as you: cookie sessions and token logins alike. "
-            "Revoking a session kills its cookie at once; revoking a token login stops its refresh "
-            "token at once, while its current access token lives until it expires."
-        </p>
+        <h1>{td!(locale, account.devices.title)}</h1>
+        <p class="muted">{td!(locale, account.devices.intro)}</p>
         <RequireUser children=|_me: Me| view! { <DeviceTable /> } />
     }
 }
@@ -29,6 +27,7 @@ pub fn DevicesPage() -> impl IntoView {
 #[component]
 fn DeviceTable() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let list = auth.load(fns::devices);
     let error = RwSignal::new(None::<AppError>);
     let navigate = use_navigate();
@@ -70,7 +69,7 @@ fn DeviceTable() -> impl IntoView {
     );
 
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="muted">{td!(locale, common.loading)}</p> }>
             {move || {
                 list.get()
                     .map(|result| match result {
@@ -79,13 +78,13 @@ fn DeviceTable() -> impl IntoView {
                                 <table class="devices" data-testid="devices">
                                     <thead>
                                         <tr>
-                                            <th>"Kind"</th>
-                                            <th>"Logged in"</th>
-                                            <th>"Signed in with"</th>
-                                            <th>"Last active"</th>
-                                            <th>"Expires"</th>
-                                            <th>"Browser"</th>
-                                            <th>"Address"</th>
+                                            <th>{td!(locale, account.devices.col_kind)}</th>
+                                            <th>{td!(locale, account.devices.col_logged_in)}</th>
+                                            <th>{td!(locale, account.devices.col_signed_in_with)}</th>
+                                            <th>{td!(locale, account.devices.col_last_active)}</th>
+                                            <th>{td!(locale, account.devices.col_expires)}</th>
+                                            <th>{td!(locale, account.devices.col_browser)}</th>
+                                            <th>{td!(locale, account.devices.col_address)}</th>
                                             <th></th>
                                         </tr>
                                     </thead>
@@ -113,7 +112,7 @@ fn DeviceTable() -> impl IntoView {
                     revoke_others.dispatch(());
                 }
             >
-                "Revoke all other devices"
+                {td!(locale, account.devices.revoke_others)}
             </button>
             <button
                 type="button"
@@ -123,7 +122,7 @@ fn DeviceTable() -> impl IntoView {
                     everywhere.dispatch(());
                 }
             >
-                "Log out everywhere"
+                {td!(locale, account.devices.logout_everywhere)}
             </button>
         </p>
     }
@@ -158,13 +157,17 @@ fn DeviceRow(
     device: Device,
     revoke: Action<Device, (bool, Result<u64, AppError>)>,
 ) -> impl IntoView {
+    let locale = crate::locale::use_locale();
     let kind = match device.kind {
-        DeviceKind::Session => "Session cookie",
-        DeviceKind::Token => "Token login",
-        DeviceKind::Opaque => "Opaque token",
+        DeviceKind::Session => td_string!(locale, account.devices.kind_session),
+        DeviceKind::Token => td_string!(locale, account.devices.kind_token),
+        DeviceKind::Opaque => td_string!(locale, account.devices.kind_opaque),
     };
     let current = device.current;
-    let browser = short_agent(&device.user_agent);
+    let browser = short_agent(
+        &device.user_agent,
+        td_string!(locale, account.devices.unknown_browser),
+    );
     let testid = if current {
         "device-current"
     } else {
@@ -174,16 +177,25 @@ fn DeviceRow(
         <tr class:current=current data-testid=testid>
             <td>
                 {kind}
-                {current.then(|| view! { <span class="badge">"this device"</span> })}
+                {current
+                    .then(|| {
+                        view! {
+                            <span class="badge">{td!(locale, account.devices.this_device)}</span>
+                        }
+                    })}
             </td>
             <td>{utc(device.created_at)}</td>
             <td data-testid="device-login">
-                {if device.login == "provider" { "identity provider" } else { "password" }}
+                {if device.login == "provider" {
+                    td_string!(locale, account.devices.login_provider)
+                } else {
+                    td_string!(locale, account.devices.login_password)
+                }}
             </td>
             <td>{utc(device.last_seen_at)}</td>
             <td>
                 {if device.expires_at >= i64::MAX / 2 {
-                    "never (until logout)".to_owned()
+                    td_string!(locale, account.devices.never_expires).to_owned()
                 } else {
                     utc(device.expires_at)
                 }}
@@ -199,15 +211,19 @@ fn DeviceRow(
                         revoke.dispatch(device.clone());
                     }
                 >
-                    {if current { "Log out" } else { "Revoke" }}
+                    {if current {
+                        td_string!(locale, account.devices.log_out)
+                    } else {
+                        td_string!(locale, account.devices.revoke)
+                    }}
                 </button>
             </td>
         </tr>
     }
 }
 
-/// A readable browser name from a `User-Agent`.
-fn short_agent(agent: &str) -> String {
+/// A readable browser name from a `User-Agent`; `unknown` when it is empty.
+fn short_agent(agent: &str, unknown: &str) -> String {
     let known = [
         "Firefox",
         "Edg",
@@ -220,7 +236,7 @@ fn short_agent(agent: &str) -> String {
     match found {
         Some(&"Edg") => "Edge".into(),
         Some(name) => (*name).into(),
-        None if agent.is_empty() => "unknown".into(),
+        None if agent.is_empty() => unknown.into(),
         None => agent.chars().take(24).collect(),
     }
 }

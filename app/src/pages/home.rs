@@ -2,117 +2,117 @@
 
 use leptos::prelude::*;
 
-use crate::{client::AuthClient, mode::AuthMode};
+use crate::{client::AuthClient, i18n::*, mode::AuthMode};
 
-/// The comparison, row by row: (question, cookie session, bearer token).
-const COMPARISON: [(&str, &str, &str); 9] = [
-    (
-        "Where the login lives",
-        "On the server, in the session store. The browser holds only a random id.",
-        "In the token itself, signed by the server and held by the client.",
-    ),
-    (
-        "What travels with each request",
-        "Cookie: authlab_session=<opaque id> — the browser adds it by itself.",
-        "Authorization: Bearer <JWT> — the app's own code adds it.",
-    ),
-    (
-        "How the server checks it",
-        "One store lookup per request.",
-        "A signature check; no lookup needed.",
-    ),
-    (
-        "Logout and revocation",
-        "Immediate: delete the record and the cookie is worthless.",
-        "The access token works until it expires; only the refresh token can be revoked.",
-    ),
-    (
-        "State on the server",
-        "Grows with every logged-in browser.",
-        "None for access tokens (refresh tokens are kept, one row per login).",
-    ),
-    (
-        "Cross-site request forgery",
-        "Exposed: another site can make the browser send the cookie. Needs SameSite and Origin checks.",
-        "Not exposed: no browser attaches the header by itself.",
-    ),
-    (
-        "Injected script (XSS)",
-        "Cannot read an HttpOnly cookie, but can act while the page is open.",
-        "Can read and carry off any token kept in web storage.",
-    ),
-    (
-        "Several servers",
-        "They must share the session store.",
-        "Any server with the key can verify.",
-    ),
-    (
-        "Bytes on the wire",
-        "Tens of bytes.",
-        "Hundreds of bytes, on every request.",
-    ),
-];
+/// The comparison, row by row: (question, cookie session, bearer token), in `locale`.
+fn comparison(locale: Locale) -> [(&'static str, &'static str, &'static str); 9] {
+    [
+        (
+            td_string!(locale, auth.home.rows.login_location.question),
+            td_string!(locale, auth.home.rows.login_location.session),
+            td_string!(locale, auth.home.rows.login_location.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.per_request.question),
+            td_string!(locale, auth.home.rows.per_request.session),
+            td_string!(locale, auth.home.rows.per_request.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.verification.question),
+            td_string!(locale, auth.home.rows.verification.session),
+            td_string!(locale, auth.home.rows.verification.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.revocation.question),
+            td_string!(locale, auth.home.rows.revocation.session),
+            td_string!(locale, auth.home.rows.revocation.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.server_state.question),
+            td_string!(locale, auth.home.rows.server_state.session),
+            td_string!(locale, auth.home.rows.server_state.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.csrf.question),
+            td_string!(locale, auth.home.rows.csrf.session),
+            td_string!(locale, auth.home.rows.csrf.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.xss.question),
+            td_string!(locale, auth.home.rows.xss.session),
+            td_string!(locale, auth.home.rows.xss.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.several_servers.question),
+            td_string!(locale, auth.home.rows.several_servers.session),
+            td_string!(locale, auth.home.rows.several_servers.token),
+        ),
+        (
+            td_string!(locale, auth.home.rows.wire_size.question),
+            td_string!(locale, auth.home.rows.wire_size.session),
+            td_string!(locale, auth.home.rows.wire_size.token),
+        ),
+    ]
+}
 
 /// What the two modes are, with links to try the current one.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let mode = AuthClient::expect().mode();
+    let locale = crate::locale::use_locale();
     let intro = match mode {
-        AuthMode::Session => {
-            "You are in session mode: after login the server keeps your session and your browser keeps only an HttpOnly cookie naming it."
-        }
-        AuthMode::Token => {
-            "You are in token mode: after login this page keeps a signed access token and a refresh token, and attaches the access token to every call."
-        }
+        AuthMode::Session => td_string!(locale, auth.home.intro_session),
+        AuthMode::Token => td_string!(locale, auth.home.intro_token),
     };
     view! {
         <section class="hero">
-            <h1>"Sessions and tokens, side by side"</h1>
-            <p class="lead">
-                "Two ways a server remembers who you are. Every page of authlab runs in either; "
-                "switch with Session | Token at the top and watch what changes."
-            </p>
+            <h1>{td!(locale, auth.home.title)}</h1>
+            <p class="lead">{td!(locale, auth.home.lead)}</p>
             <p data-testid="mode-intro">{intro}</p>
             <p class="actions">
                 <a class="button" href=mode.path("register")>
-                    "Register"
+                    {td!(locale, common.register)}
                 </a>
                 <a class="button secondary" href=mode.path("login")>
-                    "Log in"
+                    {td!(locale, common.log_in)}
                 </a>
                 <a class="button secondary" href=mode.path("profile")>
-                    "Profile"
+                    {td!(locale, common.nav_profile)}
                 </a>
             </p>
         </section>
         <section class="panel" data-testid="home-lab">
-            <h2>"See it happen"</h2>
+            <h2>{td!(locale, auth.home.see_it_title)}</h2>
+            // Each link is followed by its own sentence part, so a translation can put the
+            // words around the links in its own order.
             <p>
-                <a href=mode.path("lab")>"The lab"</a>
-                " runs each claim below against this server — stolen cookies and tokens, CSRF, injected script, refresh-token reuse — and shows the evidence. "
-                <a href=mode.path("compare")>"Compare"</a>
-                " puts a session client and a token client side by side; "
-                <a href=mode.path("jwt")>"the JWT decoder"</a>
-                " takes a token apart. The inspector at the bottom of every page shows what each request carried."
+                <a href=mode.path("lab")>{td!(locale, auth.home.see_it_lab_link)}</a>
+                {td!(locale, auth.home.see_it_lab_text)}
+                <a href=mode.path("compare")>{td!(locale, auth.home.see_it_compare_link)}</a>
+                {td!(locale, auth.home.see_it_compare_text)}
+                <a href=mode.path("jwt")>{td!(locale, auth.home.see_it_jwt_link)}</a>
+                {td!(locale, auth.home.see_it_jwt_text)}
             </p>
         </section>
         <table class="compare">
             <thead>
                 <tr>
                     <th></th>
-                    <th class:current=mode == AuthMode::Session>"Cookie session"</th>
-                    <th class:current=mode == AuthMode::Token>"Bearer token (JWT)"</th>
+                    <th class:current=mode == AuthMode::Session>
+                        {td!(locale, auth.home.column_session)}
+                    </th>
+                    <th class:current=mode == AuthMode::Token>{td!(locale, auth.home.column_token)}</th>
                 </tr>
             </thead>
             <tbody>
-                {COMPARISON
-                    .iter()
+                {comparison(locale)
+                    .into_iter()
                     .map(|(q, s, t)| {
                         view! {
                             <tr>
-                                <th scope="row">{*q}</th>
-                                <td>{*s}</td>
-                                <td>{*t}</td>
+                                <th scope="row">{q}</th>
+                                <td>{s}</td>
+                                <td>{t}</td>
                             </tr>
                         }
                     })

@@ -8,25 +8,26 @@ use crate::{
     client::AuthClient,
     error::AppError,
     fns,
-    format::{duration, utc},
+    format::{duration_in, utc},
+    i18n::*,
     lab::TokenCheck,
     mode::AuthMode,
 };
 
 /// What each registered claim means here.
-fn explain(claim: &str) -> &'static str {
+fn explain(locale: Locale, claim: &str) -> &'static str {
     match claim {
-        "iss" => "Issuer: who signed it (must be this server).",
-        "aud" => "Audience: who it is meant for (must be this API).",
-        "sub" => "Subject: the user's id.",
-        "exp" => "Expires at (Unix seconds).",
-        "iat" => "Issued at (Unix seconds).",
-        "nbf" => "Not valid before (Unix seconds).",
-        "jti" => "This token's unique id.",
-        "sid" => "The login (refresh-token family) it belongs to.",
-        "name" => "The username, so the server needs no lookup.",
-        "scope" => "What it may do: `read write` or `read`.",
-        _ => "Not a claim this server uses.",
+        "iss" => td_string!(locale, tools.jwt.claims.iss),
+        "aud" => td_string!(locale, tools.jwt.claims.aud),
+        "sub" => td_string!(locale, tools.jwt.claims.sub),
+        "exp" => td_string!(locale, tools.jwt.claims.exp),
+        "iat" => td_string!(locale, tools.jwt.claims.iat),
+        "nbf" => td_string!(locale, tools.jwt.claims.nbf),
+        "jti" => td_string!(locale, tools.jwt.claims.jti),
+        "sid" => td_string!(locale, tools.jwt.claims.sid),
+        "name" => td_string!(locale, tools.jwt.claims.name),
+        "scope" => td_string!(locale, tools.jwt.claims.scope),
+        _ => td_string!(locale, tools.jwt.claims.unknown),
     }
 }
 
@@ -38,22 +39,56 @@ struct Decoded {
     signature: String,
 }
 
-fn decode(token: &str) -> Result<Decoded, String> {
+/// Why a token could not be taken apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecodeError {
+    /// Not three parts separated by dots.
+    Parts,
+    /// The header is not base64url.
+    HeaderNotBase64,
+    /// The header is not JSON.
+    HeaderNotJson,
+    /// The payload is not base64url.
+    PayloadNotBase64,
+    /// The payload is not JSON.
+    PayloadNotJson,
+}
+
+impl DecodeError {
+    /// The reason, in words.
+    fn message(self, locale: Locale) -> &'static str {
+        match self {
+            Self::Parts => td_string!(locale, tools.jwt.error_parts),
+            Self::HeaderNotBase64 => td_string!(locale, tools.jwt.error_header_base64),
+            Self::HeaderNotJson => td_string!(locale, tools.jwt.error_header_json),
+            Self::PayloadNotBase64 => td_string!(locale, tools.jwt.error_payload_base64),
+            Self::PayloadNotJson => td_string!(locale, tools.jwt.error_payload_json),
+        }
+    }
+}
+
+fn decode(token: &str) -> Result<Decoded, DecodeError> {
     let parts: Vec<&str> = token.trim().split('.').collect();
     let [header, payload, signature] = parts.as_slice() else {
-        return Err("A JWT has three parts separated by dots.".into());
+        return Err(DecodeError::Parts);
     };
-    let part = |p: &str, what: &str| {
+    let part = |p: &str, not_base64: DecodeError, not_json: DecodeError| {
         URL_SAFE_NO_PAD
             .decode(p)
-            .map_err(|_| format!("The {what} is not base64url."))
-            .and_then(|b| {
-                serde_json::from_slice(&b).map_err(|_| format!("The {what} is not JSON."))
-            })
+            .map_err(|_| not_base64)
+            .and_then(|b| serde_json::from_slice(&b).map_err(|_| not_json))
     };
     Ok(Decoded {
-        header: part(header, "header")?,
-        payload: part(payload, "payload")?,
+        header: part(
+            header,
+            DecodeError::HeaderNotBase64,
+            DecodeError::HeaderNotJson,
+        )?,
+        payload: part(
+            payload,
+            DecodeError::PayloadNotBase64,
+            DecodeError::PayloadNotJson,
+        )?,
         signature: (*signature).to_owned(),
     })
 }
@@ -81,6 +116,7 @@ fn now_secs() -> i64 {
 #[component]
 pub fn JwtPage() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let input = RwSignal::new(String::new());
     let now = RwSignal::new(0i64);
     Effect::new(move || {
@@ -124,26 +160,26 @@ pub fn JwtPage() -> impl IntoView {
         let payload = match serde_json::from_str::<serde_json::Value>(&edited.get_untracked()) {
             Ok(p) => p,
             Err(e) => {
-                sent.set(Some(format!("The edited payload is not JSON: {e}")));
+                sent.set(Some(format!(
+                    "{}: {e}",
+                    td_string!(locale, tools.jwt.edited_not_json)
+                )));
                 return;
             }
         };
         let header = URL_SAFE_NO_PAD.encode(d.header.to_string());
         let body = URL_SAFE_NO_PAD.encode(payload.to_string());
         let forged = format!("{header}.{body}.{}", d.signature);
-        spawn_local(async move { sent.set(Some(send_to_me(&forged).await)) });
+        spawn_local(async move { sent.set(Some(send_to_me(&forged, locale).await)) });
     };
     view! {
-        <h1>"JWT decoder"</h1>
-        <p class="lead">
-            "A JWT is three base64url parts: header, payload, signature. Anyone can read the first two; "
-            "only the signing key can produce the third."
-        </p>
+        <h1>{td!(locale, tools.jwt.title)}</h1>
+        <p class="lead">{td!(locale, tools.jwt.lead)}</p>
         {(auth.mode() == AuthMode::Session)
             .then(|| view! {
-                <p class="notice">"Session mode has no token for this page to show (the session cookie is HttpOnly): paste one, or open this page in token mode to see your own."</p>
+                <p class="notice">{td!(locale, tools.jwt.session_notice)}</p>
             })}
-        <label for="jwt-input"><strong>"Token"</strong></label>
+        <label for="jwt-input"><strong>{td!(locale, tools.jwt.token_label)}</strong></label>
         <textarea
             id="jwt-input"
             class="token"
@@ -153,18 +189,21 @@ pub fn JwtPage() -> impl IntoView {
             on:input=move |ev| input.set(event_target_value(&ev))
         ></textarea>
         {move || match decoded.get() {
-            None => view! { <p class="muted">"No token."</p> }.into_any(),
-            Some(Err(why)) => view! { <p class="error-box" data-testid="jwt-error">{why}</p> }.into_any(),
+            None => view! { <p class="muted">{td!(locale, tools.jwt.no_token)}</p> }.into_any(),
+            Some(Err(why)) => view! {
+                <p class="error-box" data-testid="jwt-error">{move || why.message(locale)}</p>
+            }
+                .into_any(),
             Some(Ok(d)) => {
                 let exp = d.payload["exp"].as_i64();
                 view! {
                     <div class="jwt">
                         <section>
-                            <h2>"Header"</h2>
+                            <h2>{td!(locale, tools.jwt.header)}</h2>
                             <pre data-testid="jwt-header">{pretty(&d.header)}</pre>
                         </section>
                         <section>
-                            <h2>"Payload"</h2>
+                            <h2>{td!(locale, tools.jwt.payload)}</h2>
                             <table class="claims" data-testid="jwt-claims">
                                 <tbody>
                                     {d.payload
@@ -180,7 +219,7 @@ pub fn JwtPage() -> impl IntoView {
                                                         <tr>
                                                             <th><code>{k.clone()}</code></th>
                                                             <td><code>{shown}</code></td>
-                                                            <td class="muted">{explain(k)}</td>
+                                                            <td class="muted">{explain(locale, k)}</td>
                                                         </tr>
                                                     }
                                                 })
@@ -193,21 +232,23 @@ pub fn JwtPage() -> impl IntoView {
                                     {move || {
                                         let left = exp - now.get();
                                         if now.get() == 0 {
-                                            String::new()
+                                            String::new().into_any()
                                         } else if left > 0 {
-                                            format!("Expires in {}.", duration(left))
+                                            let time = duration_in(locale, left);
+                                            td!(locale, tools.jwt.expires_in, time).into_any()
                                         } else {
-                                            format!("Expired {} ago.", duration(-left))
+                                            let time = duration_in(locale, -left);
+                                            td!(locale, tools.jwt.expired_ago, time).into_any()
                                         }
                                     }}
                                 </p>
                             })}
                         </section>
                         <section>
-                            <h2>"Signature"</h2>
+                            <h2>{td!(locale, tools.jwt.signature)}</h2>
                             <p><code class="sig">{d.signature.clone()}</code></p>
                             <button type="button" data-testid="jwt-check-button" on:click=run_check>
-                                "Ask the server to check it"
+                                {td!(locale, tools.jwt.check_button)}
                             </button>
                             {move || check.get().map(|c| match c {
                                 Ok(c) => view! {
@@ -219,8 +260,8 @@ pub fn JwtPage() -> impl IntoView {
                             })}
                         </section>
                         <section>
-                            <h2>"Edit a claim and send it"</h2>
-                            <p class="muted">"The edited payload keeps the original signature — so the server must refuse it."</p>
+                            <h2>{td!(locale, tools.jwt.edit_heading)}</h2>
+                            <p class="muted">{td!(locale, tools.jwt.edit_hint)}</p>
                             <textarea
                                 class="token"
                                 rows="8"
@@ -229,7 +270,7 @@ pub fn JwtPage() -> impl IntoView {
                                 on:input=move |ev| edited.set(event_target_value(&ev))
                             ></textarea>
                             <button type="button" data-testid="jwt-send" on:click=send_edited>
-                                "Send it to /api/me"
+                                {td!(locale, tools.jwt.send_button)}
                             </button>
                             {move || sent.get().map(|s| view! { <pre data-testid="jwt-send-result">{s}</pre> })}
                         </section>
@@ -241,54 +282,37 @@ pub fn JwtPage() -> impl IntoView {
     }
 }
 
-/// `GET /api/me` with `Authorization: Bearer <token>`; the answer as text.
+/// `GET /api/me` with `Authorization: Bearer <token>`; the answer as text (what went wrong in
+/// `locale` when there is no answer).
 #[cfg(feature = "hydrate")]
-async fn send_to_me(token: &str) -> String {
-    use wasm_bindgen::JsCast;
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    let Ok(headers) = web_sys::Headers::new() else {
-        return "no headers".into();
-    };
-    let _ = headers.set("Authorization", &format!("Bearer {token}"));
-    init.set_headers(&headers);
-    let Some(window) = web_sys::window() else {
-        return "no window".into();
-    };
-    let Ok(request) = web_sys::Request::new_with_str_and_init("/api/me", &init) else {
-        return "bad request".into();
-    };
-    let Ok(res) = wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request)).await
-    else {
-        return "the request failed".into();
-    };
-    let Ok(res) = res.dyn_into::<web_sys::Response>() else {
-        return "no response".into();
-    };
-    let challenge = res
-        .headers()
-        .get("www-authenticate")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let body = match res.text() {
-        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    format!(
-        "{} {}\nWWW-Authenticate: {challenge}\n{body}",
-        res.status(),
-        res.status_text()
-    )
+async fn send_to_me(token: &str, locale: Locale) -> String {
+    use crate::client::transport::{PlainFailure, PlainRequest, send_plain};
+    let sent = send_plain(PlainRequest {
+        path: "/api/me",
+        bearer: Some(token),
+        json: None,
+    })
+    .await;
+    match sent {
+        Ok(res) => format!(
+            "{} {}\nWWW-Authenticate: {}\n{}",
+            res.status, res.status_text, res.www_authenticate, res.body
+        ),
+        Err(PlainFailure::NoWindow) => td_string!(locale, tools.jwt.send_errors.no_window).into(),
+        Err(PlainFailure::BadRequest) => {
+            td_string!(locale, tools.jwt.send_errors.bad_request).into()
+        }
+        Err(PlainFailure::RequestFailed) => {
+            td_string!(locale, tools.jwt.send_errors.request_failed).into()
+        }
+        Err(PlainFailure::NoResponse) => {
+            td_string!(locale, tools.jwt.send_errors.no_response).into()
+        }
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn send_to_me(_: &str) -> String {
+async fn send_to_me(_: &str, _: Locale) -> String {
     String::new()
 }
 

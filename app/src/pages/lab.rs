@@ -3,49 +3,54 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
+    client::AuthClient,
     components::{forms::ErrorBox, report::ReportView},
     error::AppError,
     fns,
+    i18n::*,
     lab::{ExperimentInfo, Group, LabSettings, Report, RunsIn},
 };
 
 /// The lab page.
 #[component]
 pub fn LabPage() -> impl IntoView {
-    let settings = Resource::new(|| (), |()| fns::lab::get_lab_settings());
+    // The switches are the logged-in user's: loaded through the auth client, in either mode.
+    let settings = AuthClient::expect().load(fns::lab::get_lab_settings);
     let hydrated = RwSignal::new(false);
     Effect::new(move || hydrated.set(true));
+    let locale = crate::locale::use_locale();
+    // A language switch reloads the page, so the language is read once.
     view! {
-        <h1>"Lab"</h1>
-        <p class="lead">
-            "Each card tests one claim from session-vs-token study notes against this running server. "
-            "Experiments create their own throwaway users and never touch your login; the ones about "
-            "the browser itself run in a lab window under this machine's other name, with its own cookies."
-        </p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading the lab's switches…"</p> }>
+        <h1>{td!(locale, lab.page.title)}</h1>
+        <p class="lead">{td!(locale, lab.page.lead)}</p>
+        <Suspense fallback=move || {
+            view! { <p class="muted">{td!(locale, lab.page.loading_switches)}</p> }
+        }>
             {move || Suspend::new(async move {
-                match settings.await {
+                match settings.wait().await {
                     Ok(s) => view! { <Switches initial=s /> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e /> }.into_any(),
                 }
             })}
         </Suspense>
         <nav class="panel toc" aria-labelledby="lab-contents" data-testid="lab-contents">
-            <h2 id="lab-contents">"Contents"</h2>
+            <h2 id="lab-contents">{td!(locale, lab.page.contents)}</h2>
             <ol>
                 {Group::ALL
                     .iter()
                     .map(|group| {
                         view! {
                             <li>
-                                <a href=format!("#{}", group.id())>{group.title()}</a>
+                                <a href=format!("#{}", group.id())>{group.title_in(locale)}</a>
                                 <ul>
                                     {group
                                         .experiments()
                                         .map(|info| {
                                             view! {
                                                 <li>
-                                                    <a href=format!("#{}", info.id)>{info.title}</a>
+                                                    <a href=format!("#{}", info.id)>
+                                                        {info.title_in(locale)}
+                                                    </a>
                                                 </li>
                                             }
                                         })
@@ -67,8 +72,8 @@ pub fn LabPage() -> impl IntoView {
                             id=group.id()
                             data-testid=format!("group-{}", group.id())
                         >
-                            <h2>{group.title()}</h2>
-                            <p class="muted">{group.blurb()}</p>
+                            <h2>{group.title_in(locale)}</h2>
+                            <p class="muted">{group.blurb_in(locale)}</p>
                             {group
                                 .experiments()
                                 .map(|info| view! { <ExperimentCard info hydrated=hydrated.into() /> })
@@ -84,13 +89,15 @@ pub fn LabPage() -> impl IntoView {
 /// The lab's switches (strict checking, CSRF defences, single session).
 #[component]
 fn Switches(initial: LabSettings) -> impl IntoView {
+    let locale = crate::locale::use_locale();
+    let auth = AuthClient::expect();
     let current = RwSignal::new(initial);
     let error = RwSignal::new(None::<AppError>);
     let set = move |change: fn(&mut LabSettings, bool), on: bool| {
         let mut wanted = current.get_untracked();
         change(&mut wanted, on);
         spawn_local(async move {
-            match fns::lab::set_lab_settings(wanted).await {
+            match auth.call(|| fns::lab::set_lab_settings(wanted)).await {
                 Ok(now) => {
                     current.set(now);
                     error.set(None);
@@ -102,7 +109,7 @@ fn Switches(initial: LabSettings) -> impl IntoView {
     if !initial.available {
         return view! {
             <p class="notice warn" data-testid="lab-off">
-                "The lab is off on this server (production configuration): its switches and experiments are disabled."
+                {td!(locale, lab.page.lab_off)}
             </p>
         }
         .into_any();
@@ -125,14 +132,11 @@ fn Switches(initial: LabSettings) -> impl IntoView {
     };
     view! {
         <section class="panel switches" data-testid="lab-switches">
-            <h2>"Switches for your own logins (lab configuration only)"</h2>
-            <p class="muted">
-                "A switch changes how the server treats the logins of the user you are logged in as, "
-                "for ten minutes, and nobody else's. Log in first to use them."
-            </p>
-            {switch("Strict token check: every bearer request looks its login up", "switch-strict", |s| s.strict_token_check, |s, on| s.strict_token_check = on)}
-            {switch("CSRF defences (Origin, Sec-Fetch-Site, content type)", "switch-csrf", |s| s.csrf_protection, |s, on| s.csrf_protection = on)}
-            {switch("Single session: a new login ends the others", "switch-single", |s| s.single_session, |s, on| s.single_session = on)}
+            <h2>{td!(locale, lab.page.switches_title)}</h2>
+            <p class="muted">{td!(locale, lab.page.switches_blurb)}</p>
+            {switch(td_string!(locale, lab.page.switch_strict), "switch-strict", |s| s.strict_token_check, |s, on| s.strict_token_check = on)}
+            {switch(td_string!(locale, lab.page.switch_csrf), "switch-csrf", |s| s.csrf_protection, |s, on| s.csrf_protection = on)}
+            {switch(td_string!(locale, lab.page.switch_single), "switch-single", |s| s.single_session, |s, on| s.single_session = on)}
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
         </section>
     }
@@ -142,6 +146,7 @@ fn Switches(initial: LabSettings) -> impl IntoView {
 /// One experiment: claim, how it is tested, Run, and the report.
 #[component]
 fn ExperimentCard(info: &'static ExperimentInfo, hydrated: Signal<bool>) -> impl IntoView {
+    let locale = crate::locale::use_locale();
     let report = RwSignal::new(None::<Result<Report, AppError>>);
     let running = RwSignal::new(false);
     let run = move |_| {
@@ -150,35 +155,39 @@ fn ExperimentCard(info: &'static ExperimentInfo, hydrated: Signal<bool>) -> impl
         spawn_local(async move {
             let result = match info.runs_in {
                 RunsIn::Server => fns::lab::run_experiment(info.id.to_owned()).await,
-                RunsIn::Browser => run_in_browser(info.id).await,
+                RunsIn::Browser => run_in_browser(info.id, locale).await,
             };
             report.set(Some(result));
             running.set(false);
         });
     };
-    let place = match info.runs_in {
-        RunsIn::Server => "Runs on the server as real HTTP clients of this server.",
-        RunsIn::Browser => "Runs in a lab window in your browser (allow the pop-up).",
-    };
+    let place = info.runs_in.label_in(locale);
     view! {
         <article class="card experiment" id=info.id data-testid=format!("experiment-{}", info.id)>
-            <h3>{info.title}</h3>
+            <h3>{info.title_in(locale)}</h3>
             <p class="claim">
-                <strong>"Claim: "</strong>
-                {info.claim}
+                <strong>{td!(locale, lab.page.claim_label)}" "</strong>
+                {info.claim_in(locale)}
             </p>
             <p class="seed">
-                "As study notes put it: "
+                {td!(locale, lab.page.seed_intro)}
+                " "
                 <q lang="ko">{info.seed}</q>
             </p>
-            <p class="muted">{format!("{} {place}", info.method)}</p>
+            <p class="muted">{format!("{} {place}", info.method_in(locale))}</p>
             <button
                 type="button"
                 data-testid="run"
                 disabled=move || running.get() || !hydrated.get()
                 on:click=run
             >
-                {move || if running.get() { "Running…" } else { "Run" }}
+                {move || {
+                    if running.get() {
+                        td_string!(locale, lab.page.running)
+                    } else {
+                        td_string!(locale, lab.page.run)
+                    }
+                }}
             </button>
             {move || {
                 report
@@ -193,16 +202,16 @@ fn ExperimentCard(info: &'static ExperimentInfo, hydrated: Signal<bool>) -> impl
 }
 
 #[cfg(feature = "hydrate")]
-async fn run_in_browser(id: &str) -> Result<Report, AppError> {
-    crate::client::lab_window::run_in_lab_window(id).await
+async fn run_in_browser(id: &str, locale: Locale) -> Result<Report, AppError> {
+    crate::lab::window::run_in_lab_window(id, locale).await
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn run_in_browser(_id: &str) -> Result<Report, AppError> {
+async fn run_in_browser(_id: &str, locale: Locale) -> Result<Report, AppError> {
     Err(AppError::new(
         0,
         "browser_only",
-        "This experiment runs in the browser.",
+        td_string!(locale, lab.page.browser_only),
     ))
 }
 

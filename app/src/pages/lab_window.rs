@@ -3,12 +3,18 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_query_map;
 
+use crate::i18n::*;
+
 /// Runs the experiment named in `?experiment=` and reports to `?opener=`.
 ///
 /// ## Server-side rendering
 /// The server renders the heading; everything happens in the browser.
+///
+/// The lab page opens it with its own `?lang=`: this window is on another origin, with its
+/// own language cookie.
 #[component]
 pub fn LabWindowPage() -> impl IntoView {
+    let locale = crate::locale::use_locale();
     let query = use_query_map();
     let lines = RwSignal::new(Vec::<String>::new());
     let done = RwSignal::new(None::<String>);
@@ -19,15 +25,15 @@ pub fn LabWindowPage() -> impl IntoView {
         spawn_local(async move {
             // Only the app's own lab page may open a lab window and receive its report; see
             // `check_window` for what else must hold.
-            let checked = check(&opener).await;
+            let checked = check(&opener, locale).await;
             let allowed = checked.is_ok();
             let result = match checked {
-                Ok(()) => run(&experiment, log).await,
+                Ok(()) => run(&experiment, log, locale).await,
                 Err(err) => Err(err),
             };
             done.set(Some(match &result {
-                Ok(r) => format!("{}: {}", r.verdict.outcome.label(), r.verdict.text),
-                Err(e) => format!("Failed: {}", e.message),
+                Ok(r) => format!("{}: {}", r.verdict.outcome.label_in(locale), r.verdict.text),
+                Err(e) => format!("{}: {}", td_string!(locale, lab.window.failed), e.message),
             }));
             if allowed {
                 report(&result, &opener);
@@ -36,10 +42,8 @@ pub fn LabWindowPage() -> impl IntoView {
     });
     view! {
         <main class="page lab-window">
-            <h1>"authlab lab window"</h1>
-            <p class="muted">
-                "This window runs a browser experiment on its own origin, with its own cookies and storage, then reports to the lab and closes."
-            </p>
+            <h1>{td!(locale, lab.window.title)}</h1>
+            <p class="muted">{td!(locale, lab.window.intro)}</p>
             <ol data-testid="lab-window-log">
                 {move || lines.get().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
             </ol>
@@ -49,16 +53,16 @@ pub fn LabWindowPage() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-async fn check(opener: &str) -> Result<(), crate::error::AppError> {
-    crate::client::lab_window::check_window(opener).await
+async fn check(opener: &str, locale: Locale) -> Result<(), crate::error::AppError> {
+    crate::lab::window::check_window(opener, locale).await
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn check(_: &str) -> Result<(), crate::error::AppError> {
+async fn check(_: &str, locale: Locale) -> Result<(), crate::error::AppError> {
     Err(crate::error::AppError::new(
         0,
         "browser_only",
-        "Runs in the browser.",
+        td_string!(locale, lab.window.browser_only),
     ))
 }
 
@@ -66,31 +70,39 @@ async fn check(_: &str) -> Result<(), crate::error::AppError> {
 async fn run(
     experiment: &str,
     log: impl Fn(String),
+    locale: Locale,
 ) -> Result<crate::lab::Report, crate::error::AppError> {
-    use crate::client::lab_window::{run_csrf, run_xss};
+    use crate::lab::window::{run_csrf, run_xss};
     match experiment {
-        "csrf" => run_csrf(log).await,
-        "xss" => run_xss(log).await,
+        "csrf" => run_csrf(log, locale).await,
+        "xss" => run_xss(log, locale).await,
         other => Err(crate::error::AppError::new(
             404,
             "not_found",
-            format!("No browser experiment `{other}`."),
+            crate::lab::fill_placeholders(
+                td_string!(locale, lab.window.unknown_experiment),
+                &[("name", &other)],
+            ),
         )),
     }
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn run(_: &str, _: impl Fn(String)) -> Result<crate::lab::Report, crate::error::AppError> {
+async fn run(
+    _: &str,
+    _: impl Fn(String),
+    locale: Locale,
+) -> Result<crate::lab::Report, crate::error::AppError> {
     Err(crate::error::AppError::new(
         0,
         "browser_only",
-        "Runs in the browser.",
+        td_string!(locale, lab.window.browser_only),
     ))
 }
 
 #[cfg(feature = "hydrate")]
 fn report(result: &Result<crate::lab::Report, crate::error::AppError>, opener: &str) {
-    crate::client::lab_window::report_to_opener(result, opener);
+    crate::lab::window::report_to_opener(result, opener);
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -3,9 +3,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::client::{
-    AuthClient,
-    forms::{LoginForm, ProviderLanding, ProviderSignIn},
+use crate::{
+    client::{
+        AuthClient,
+        forms::{LoginForm, ProviderLanding, ProviderSignIn},
+    },
+    i18n::*,
 };
 
 /// Log in in the current mode. Query: `next` (where to go after), `registered` (a name just
@@ -18,36 +21,46 @@ use crate::client::{
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let query = use_query_map();
     let next = Signal::derive(move || query.read().get("next"));
+    // `Some(Some(name))`: a valid name to show; `Some(None)`: an account was created.
     let registered = move || {
         query.read().get("registered").map(|name| {
-            if crate::wire::validate_registration(&name, "a valid password").is_empty() {
-                format!("Account {name} created. Log in to continue.")
-            } else {
-                "Account created. Log in to continue.".to_owned()
-            }
+            crate::wire::validate_registration(&name, "a valid password")
+                .is_empty()
+                .then_some(name)
         })
     };
-    let ended = move || query.read().get("ended").map(|code| ended_reason(&code));
+    let ended = move || {
+        query
+            .read()
+            .get("ended")
+            .map(|code| ended_reason(locale, &code))
+    };
     let landing = move || {
         auth.mode() == crate::mode::AuthMode::Token
             && query.read().get("signin").as_deref() == Some("provider")
     };
     view! {
-        <h1>"Log in"</h1>
+        <h1>{td!(locale, common.log_in)}</h1>
         <p class="muted">
             {match auth.mode() {
-                crate::mode::AuthMode::Session => "A successful login sets an HttpOnly session cookie.",
-                crate::mode::AuthMode::Token => "A successful login gives this page an access token and a refresh token.",
+                crate::mode::AuthMode::Session => td_string!(locale, auth.login.hint_session),
+                crate::mode::AuthMode::Token => td_string!(locale, auth.login.hint_token),
             }}
         </p>
         {move || {
             registered()
-                .map(|text| {
+                .map(|name| {
                     view! {
                         <p class="notice" data-testid="registered">
-                            {text}
+                            {match name {
+                                Some(name) => {
+                                    td!(locale, auth.login.registered_named, name).into_any()
+                                }
+                                None => td!(locale, auth.login.registered).into_any(),
+                            }}
                         </p>
                     }
                 })
@@ -57,7 +70,7 @@ pub fn LoginPage() -> impl IntoView {
                 .map(|why| {
                     view! {
                         <p class="notice warn" data-testid="ended">
-                            {format!("Your login has ended: {why} Please log in again.")}
+                            {td!(locale, auth.login.ended, why)}
                         </p>
                     }
                 })
@@ -67,7 +80,7 @@ pub fn LoginPage() -> impl IntoView {
                 .then(|| {
                     view! {
                         <p class="notice" data-testid="login-required">
-                            "Please log in to see that page."
+                            {td!(locale, auth.login.required)}
                         </p>
                     }
                 })
@@ -75,18 +88,21 @@ pub fn LoginPage() -> impl IntoView {
         {move || landing().then(|| view! { <ProviderLanding /> })}
         <LoginForm next />
         <p>
-            "No account? " <a href=auth.mode().path("register")>"Register"</a>
+            {td!(locale, auth.login.no_account)} <a href=auth.mode().path("register")>
+                {td!(locale, common.register)}
+            </a>
         </p>
         <ProviderSignIn />
     }
 }
 
-/// The sentence for an `ended` code (see `client::refresher`); unknown codes get a general one.
-pub fn ended_reason(code: &str) -> &'static str {
+/// The sentence, in `locale`, for an `ended` code (see `client::refresher`); unknown codes get
+/// a general one.
+pub fn ended_reason(locale: Locale, code: &str) -> &'static str {
     match code {
-        "revoked" => "it was logged out or revoked on another device.",
-        "reused" => "a refresh token was used twice, so the server revoked the whole login.",
-        "expired" => "it reached the end of its lifetime.",
-        _ => "the server refused its refresh token.",
+        "revoked" => td_string!(locale, auth.login.ended_revoked),
+        "reused" => td_string!(locale, auth.login.ended_reused),
+        "expired" => td_string!(locale, auth.login.ended_expired),
+        _ => td_string!(locale, auth.login.ended_refused),
     }
 }

@@ -6,15 +6,17 @@ use crate::{
     client::{AuthClient, forms::LinkedAccounts},
     components::require_user::RequireUser,
     fns,
-    format::{duration, utc},
+    format::{duration_in, utc},
+    i18n::*,
     wire::{AuthInfo, Me},
 };
 
 /// The logged-in user's page (protected).
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    let locale = crate::locale::use_locale();
     view! {
-        <h1>"Profile"</h1>
+        <h1>{td!(locale, account.profile.title)}</h1>
         <LinkedNotice />
         <RequireUser children=|me: Me| view! { <ProfileDetails me /> } />
     }
@@ -22,50 +24,60 @@ pub fn ProfilePage() -> impl IntoView {
 
 #[component]
 fn ProfileDetails(me: Me) -> impl IntoView {
+    let locale = crate::locale::use_locale();
     let auth_rows = match &me.auth {
         AuthInfo::Session(s) => view! {
-            <dt>"Session started"</dt>
+            <dt>{td!(locale, account.profile.session_started)}</dt>
             <dd>{utc(s.created_at)}</dd>
-            <dt>"Ends if idle after"</dt>
+            <dt>{td!(locale, account.profile.idle_expires)}</dt>
             <dd data-testid="idle-expiry">{utc(s.idle_expires_at)}</dd>
-            <dt>"Ends at the latest"</dt>
+            <dt>{td!(locale, account.profile.absolute_expires)}</dt>
             <dd>{utc(s.absolute_expires_at)}</dd>
         }
         .into_any(),
-        AuthInfo::Bearer(b) => view! {
-            <dt>"Access token id"</dt>
-            <dd>
-                <code>{b.token_id.clone()}</code>
-            </dd>
-            <dt>"Login (token family)"</dt>
-            <dd>
-                <code>{b.family_id.clone()}</code>
-            </dd>
-            <dt>"Token lifetime"</dt>
-            <dd>{duration(b.expires_at - b.issued_at)}</dd>
-            <dt>"Scope"</dt>
-            <dd>{b.scope.clone()}</dd>
-            <dt>"Strict revocation check"</dt>
-            <dd>{if b.strict { "on" } else { "off" }}</dd>
+        AuthInfo::Bearer(b) => {
+            let lifetime = b.expires_at - b.issued_at;
+            view! {
+                <dt>{td!(locale, account.profile.access_token_id)}</dt>
+                <dd>
+                    <code>{b.token_id.clone()}</code>
+                </dd>
+                <dt>{td!(locale, account.profile.token_family)}</dt>
+                <dd>
+                    <code>{b.family_id.clone()}</code>
+                </dd>
+                <dt>{td!(locale, account.profile.token_lifetime)}</dt>
+                <dd>{move || duration_in(locale, lifetime)}</dd>
+                <dt>{td!(locale, account.profile.scope)}</dt>
+                <dd>{b.scope.clone()}</dd>
+                <dt>{td!(locale, account.profile.strict_check)}</dt>
+                <dd>
+                    {if b.strict {
+                        td_string!(locale, account.profile.strict_on)
+                    } else {
+                        td_string!(locale, account.profile.strict_off)
+                    }}
+                </dd>
+            }
+            .into_any()
         }
-        .into_any(),
         AuthInfo::Opaque(o) => view! {
-            <dt>"Opaque token"</dt>
+            <dt>{td!(locale, account.profile.opaque_token)}</dt>
             <dd>
                 <code>{o.handle.clone()}</code>
             </dd>
-            <dt>"Issued"</dt>
+            <dt>{td!(locale, account.profile.issued)}</dt>
             <dd>{utc(o.created_at)}</dd>
         }
         .into_any(),
     };
     view! {
         <dl class="facts">
-            <dt>"Username"</dt>
+            <dt>{td!(locale, account.profile.username)}</dt>
             <dd data-testid="profile-username">{me.user.username.clone()}</dd>
-            <dt>"User id"</dt>
+            <dt>{td!(locale, account.profile.user_id)}</dt>
             <dd>{me.user.id}</dd>
-            <dt>"Recognised by"</dt>
+            <dt>{td!(locale, account.profile.recognised_by)}</dt>
             <dd data-testid="auth-mode">{me.auth.mode()}</dd>
             {auth_rows}
         </dl>
@@ -78,15 +90,27 @@ fn ProfileDetails(me: Me) -> impl IntoView {
 #[component]
 fn LinkedNotice() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
+    let locale = crate::locale::use_locale();
     move || {
         (query.read().get("linked").as_deref() == Some("provider")).then(|| {
             view! {
                 <p class="notice" data-testid="linked-notice">
-                    "Your identity provider account is now linked: you can sign in with it."
+                    {td!(locale, account.profile.linked_notice)}
                 </p>
             }
         })
     }
+}
+
+/// The live check's last answer, rendered in the page's language.
+#[derive(Debug, Clone)]
+enum LastAnswer {
+    /// No call has answered yet (also what the server renders).
+    NotStarted,
+    /// `200`, for this user, recognised this way (`AuthInfo::mode`).
+    Answered { user: String, mode: &'static str },
+    /// The error's status and code, as the server sent them.
+    Failed(String),
 }
 
 /// Calls `/me` every two seconds and counts the answers: in token mode this shows silent
@@ -98,21 +122,25 @@ fn LinkedNotice() -> impl IntoView {
 #[component]
 fn Heartbeat() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let ok = RwSignal::new(0u32);
     let failed = RwSignal::new(0u32);
     let rotations = RwSignal::new(0u32);
-    let last = RwSignal::new(String::from("not started"));
+    let last = RwSignal::new(LastAnswer::NotStarted);
     Effect::new(move || {
         let tick = move || {
             leptos::task::spawn_local(async move {
                 match auth.call(fns::current_user).await {
                     Ok(me) => {
                         ok.update(|n| *n += 1);
-                        last.set(format!("200 as {} ({})", me.user.username, me.auth.mode()));
+                        last.set(LastAnswer::Answered {
+                            user: me.user.username,
+                            mode: me.auth.mode(),
+                        });
                     }
                     Err(err) => {
                         failed.update(|n| *n += 1);
-                        last.set(format!("{} {}", err.status, err.error));
+                        last.set(LastAnswer::Failed(format!("{} {}", err.status, err.error)));
                     }
                 }
                 rotations.set(auth.rotations().unwrap_or(0));
@@ -128,24 +156,34 @@ fn Heartbeat() -> impl IntoView {
     });
     view! {
         <section class="panel" data-testid="heartbeat">
-            <h2>"Live check"</h2>
-            <p class="muted">"This page calls the server every 2 seconds as you."</p>
+            <h2>{td!(locale, account.heartbeat.title)}</h2>
+            <p class="muted">{td!(locale, account.heartbeat.intro)}</p>
             <dl class="facts">
-                <dt>"Calls answered"</dt>
+                <dt>{td!(locale, account.heartbeat.calls_ok)}</dt>
                 <dd data-testid="calls-ok">{ok}</dd>
-                <dt>"Calls failed"</dt>
+                <dt>{td!(locale, account.heartbeat.calls_failed)}</dt>
                 <dd data-testid="calls-failed">{failed}</dd>
                 {auth
                     .rotations()
                     .is_some()
                     .then(|| {
                         view! {
-                            <dt>"Token refreshes in this tab"</dt>
+                            <dt>{td!(locale, account.heartbeat.rotations)}</dt>
                             <dd data-testid="rotations">{rotations}</dd>
                         }
                     })}
-                <dt>"Last answer"</dt>
-                <dd data-testid="last-answer">{last}</dd>
+                <dt>{td!(locale, account.heartbeat.last_answer)}</dt>
+                <dd data-testid="last-answer">
+                    {move || match last.get() {
+                        LastAnswer::NotStarted => {
+                            td_string!(locale, account.heartbeat.not_started).into_any()
+                        }
+                        LastAnswer::Answered { user, mode } => {
+                            td!(locale, account.heartbeat.answered_as, user, mode).into_any()
+                        }
+                        LastAnswer::Failed(text) => text.into_any(),
+                    }}
+                </dd>
             </dl>
         </section>
     }

@@ -7,6 +7,7 @@ use crate::{
     client::AuthClient,
     components::forms::{Field, FormError},
     fns::Register,
+    i18n::*,
     wire::limits,
 };
 
@@ -14,6 +15,7 @@ use crate::{
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     let action = ServerAction::<Register>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let navigate = use_navigate();
@@ -24,21 +26,27 @@ pub fn RegisterPage() -> impl IntoView {
         }
     });
     view! {
-        <h1>"Register"</h1>
+        <h1>{td!(locale, common.register)}</h1>
         <p class="muted">
-            {format!(
-                "Usernames: {} to {} letters, digits, '_', '-' or '.'. Passwords: {} to {} characters, any language; they are stored only as an Argon2id hash.",
-                limits::USERNAME_MIN,
-                limits::USERNAME_MAX,
-                limits::PASSWORD_MIN,
-                limits::PASSWORD_MAX,
+            {td!(
+                locale,
+                auth.register.rules,
+                username_min = limits::USERNAME_MIN,
+                username_max = limits::USERNAME_MAX,
+                password_min = limits::PASSWORD_MIN,
+                password_max = limits::PASSWORD_MAX
             )}
         </p>
         <ActionForm action attr:class="form" attr:data-testid="register-form">
             <input type="hidden" name="mode" value=auth.mode().segment() />
-            <Field label="Username" name="username" autocomplete="username" error />
             <Field
-                label="Password"
+                label=td_string!(locale, auth.username)
+                name="username"
+                autocomplete="username"
+                error
+            />
+            <Field
+                label=td_string!(locale, auth.password)
                 name="password"
                 kind="password"
                 autocomplete="new-password"
@@ -46,11 +54,19 @@ pub fn RegisterPage() -> impl IntoView {
             />
             <FormError error />
             <button type="submit" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { "Creating…" } else { "Create account" }}
+                {move || {
+                    if action.pending().get() {
+                        td_string!(locale, auth.register.creating)
+                    } else {
+                        td_string!(locale, auth.register.create)
+                    }
+                }}
             </button>
         </ActionForm>
         <p>
-            "Already registered? " <a href=auth.mode().path("login")>"Log in"</a>
+            {td!(locale, auth.register.already)} <a href=auth.mode().path("login")>
+                {td!(locale, common.log_in)}
+            </a>
         </p>
     }
 }

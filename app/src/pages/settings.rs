@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     client::{AuthClient, token_store::StoragePolicy},
+    i18n::*,
     mode::AuthMode,
 };
 
@@ -11,18 +12,22 @@ use crate::{
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     match auth.mode() {
         AuthMode::Session => view! {
-            <h1>"Settings"</h1>
+            <h1>{td!(locale, account.settings.title)}</h1>
             <p>
-                "Session mode keeps nothing in reach of page scripts: the session cookie is "
+                {td!(locale, account.settings.session_cookie_before)}
                 <code>"HttpOnly"</code> ", " <code>"SameSite=Lax"</code> ", "
                 <code>"Path=/"</code>
-                ", with no Domain, and Secure when served over HTTPS. There is nothing to choose here."
+                {td!(locale, account.settings.session_cookie_after)}
             </p>
             <p>
-                "Token mode lets you choose where the browser keeps its tokens: "
-                <a href=AuthMode::Token.path("settings")>"token settings"</a> "."
+                {td!(locale, account.settings.token_mode_before)}
+                <a href=AuthMode::Token.path("settings")>
+                    {td!(locale, account.settings.token_settings_link)}
+                </a>
+                {td!(locale, account.settings.token_mode_after)}
             </p>
         }
         .into_any(),
@@ -33,6 +38,7 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn TokenSettings() -> impl IntoView {
     let auth = AuthClient::expect();
+    let locale = crate::locale::use_locale();
     // The server renders the default; the browser shows the stored choice after hydration.
     let policy = RwSignal::new(StoragePolicy::Hardened);
     Effect::new(move || policy.set(auth.storage_policy()));
@@ -45,12 +51,10 @@ fn TokenSettings() -> impl IntoView {
         }
     };
     view! {
-        <h1>"Token storage"</h1>
-        <p class="muted">
-            "Where this browser keeps the access and refresh tokens. Changing it logs this browser out of token mode."
-        </p>
+        <h1>{td!(locale, account.settings.token_title)}</h1>
+        <p class="muted">{td!(locale, account.settings.token_intro)}</p>
         <fieldset class="policies" data-testid="policies">
-            <legend>"Storage policy"</legend>
+            <legend>{td!(locale, account.settings.storage_policy)}</legend>
             {StoragePolicy::ALL
                 .into_iter()
                 .map(|p| {
@@ -64,8 +68,8 @@ fn TokenSettings() -> impl IntoView {
                                 prop:checked=move || policy.get() == p
                                 on:change=move |_| choose(p)
                             />
-                            <strong>{p.label()}</strong>
-                            <span class="muted">{p.summary()}</span>
+                            <strong>{move || p.label_in(locale)}</strong>
+                            <span class="muted">{move || p.summary_in(locale)}</span>
                         </label>
                     }
                 })
@@ -77,7 +81,11 @@ fn TokenSettings() -> impl IntoView {
                 .then(|| {
                     view! {
                         <p class="notice" data-testid="policy-saved">
-                            {move || format!("Saved: {}. Log in again to use it.", policy.get().label())}
+                            {td!(
+                                locale,
+                                account.settings.saved,
+                                policy_name = move || policy.get().label_in(locale)
+                            )}
                         </p>
                     }
                 })

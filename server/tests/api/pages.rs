@@ -244,6 +244,124 @@ on_every_backend!(
     a_login_destination_that_is_not_a_plain_local_path_falls_back_to_the_profile,
 );
 
+/// The page in `html` is in Korean: `<html lang="ko">`, the header and footer in Korean, and
+/// not the English ones.
+fn assert_korean(html: &str, what: &str) {
+    assert!(
+        html.contains(r#"lang="ko""#),
+        "{what}: no lang=ko in {html}"
+    );
+    assert!(
+        html.contains(">기기<") && html.contains("쿠키 세션과 Bearer 토큰"),
+        "{what}: {html}"
+    );
+    assert!(
+        !html.contains(">Devices<"),
+        "{what}: English navigation in {html}"
+    );
+}
+
+fn assert_english(html: &str, what: &str) {
+    assert!(
+        html.contains(r#"lang="en""#),
+        "{what}: no lang=en in {html}"
+    );
+    assert!(
+        html.contains(">Devices<") && html.contains("cookie sessions and bearer tokens"),
+        "{what}: {html}"
+    );
+    assert!(
+        !html.contains(">기기<"),
+        "{what}: Korean navigation in {html}"
+    );
+}
+
+/// Without a choice, the server renders the language the browser asks for, before any script.
+#[tokio::test]
+async fn pages_are_rendered_in_the_browsers_language() {
+    let app = spawn_app().await;
+    for page in ["/session", "/session/login", "/token/login", "/token/lab"] {
+        let korean = html_client()
+            .get(app.url(page))
+            .header(header::ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9,en-US;q=0.8")
+            .send_ok()
+            .await;
+        assert_eq!(korean.status(), StatusCode::OK, "{page}");
+        assert!(
+            korean
+                .headers()
+                .get(header::SET_COOKIE)
+                .is_none_or(|c| !c.to_str().unwrap().starts_with("lang="))
+        );
+        assert_korean(&korean.text().await.unwrap(), page);
+
+        let english = html_client()
+            .get(app.url(page))
+            .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
+            .send_ok()
+            .await;
+        assert_english(&english.text().await.unwrap(), page);
+        // A language the UI does not have falls back to English.
+        let french = html_client()
+            .get(app.url(page))
+            .header(header::ACCEPT_LANGUAGE, "fr-FR")
+            .send_ok()
+            .await;
+        assert_english(&french.text().await.unwrap(), page);
+    }
+}
+
+/// `?lang=` wins over `Accept-Language`, is remembered in the `lang` cookie, and the cookie
+/// then wins for the following pages; an unknown value changes nothing.
+#[tokio::test]
+async fn the_lang_parameter_picks_the_language_and_is_remembered() {
+    let app = spawn_app().await;
+    let browser = html_client();
+    let english_browser = |path: &str| {
+        browser
+            .get(app.url(path))
+            .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
+    };
+    let chosen = english_browser("/session/login?lang=ko").send_ok().await;
+    assert_eq!(chosen.status(), StatusCode::OK);
+    let cookie = chosen
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("lang="))
+        .expect("the choice is remembered");
+    assert_eq!(cookie, "lang=ko; SameSite=Lax; Path=/; Max-Age=31536000");
+    assert_korean(&chosen.text().await.unwrap(), "?lang=ko");
+
+    // The next page, with no parameter, follows the cookie, not Accept-Language.
+    let next = english_browser("/session/register").send_ok().await;
+    assert_korean(&next.text().await.unwrap(), "after ?lang=ko");
+
+    // An unknown language is ignored: no cookie, the page stays in the remembered one.
+    let unknown = english_browser("/session/register?lang=xx").send_ok().await;
+    assert!(
+        unknown
+            .headers()
+            .get(header::SET_COOKIE)
+            .is_none_or(|c| !c.to_str().unwrap().starts_with("lang="))
+    );
+    assert_korean(&unknown.text().await.unwrap(), "?lang=xx");
+
+    // And back.
+    let back = english_browser("/session/login?lang=en").send_ok().await;
+    assert_english(&back.text().await.unwrap(), "?lang=en");
+    let korean_browser = browser
+        .get(app.url("/session"))
+        .header(header::ACCEPT_LANGUAGE, "ko-KR")
+        .send_ok()
+        .await;
+    assert_english(
+        &korean_browser.text().await.unwrap(),
+        "cookie en over Accept-Language ko",
+    );
+}
+
 /// The build's files are sent precompressed when the build made `.br`/`.gz` siblings, chosen
 /// by `Accept-Encoding`, and a browser must revalidate them (their names carry no hash).
 #[tokio::test]

@@ -5,6 +5,10 @@
 //! page with `postMessage` and closes.
 //!
 //! Only compiled into the browser build.
+//!
+//! What the reader sees while it runs (the window's log lines, the errors) is in the lab page's
+//! language; the reports themselves (steps, facts, verdicts) stay in English like the server's,
+//! and the facts' values are what the lab's tests compare.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -15,17 +19,18 @@ use futures::{
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{JSON, Reflect};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use web_sys::{HtmlIFrameElement, MessageEvent, RequestInit};
+use web_sys::{HtmlIFrameElement, MessageEvent};
 
-use super::{
-    refresher,
-    token_store::{self, StoragePolicy},
-};
 use crate::{
+    client::{
+        ModeClient, SessionClient, TokenClient,
+        token_store::{self, StoragePolicy},
+        transport::{PlainRequest, send_plain},
+    },
     error::AppError,
     fns,
-    lab::{Fact, LabSettings, Outcome, Report, Step, Verdict},
-    mode::AuthMode,
+    i18n::{I18nLocaleTrait, Locale, td_string},
+    lab::{Fact, LabSettings, Outcome, Report, Step, Verdict, fill_placeholders},
 };
 
 fn window() -> Result<web_sys::Window, AppError> {
@@ -108,14 +113,17 @@ impl Drop for MessageWaiter {
     }
 }
 
-/// Opens the lab window for experiment `id` and waits for its report.
-pub async fn run_in_lab_window(id: &str) -> Result<Report, AppError> {
+/// Opens the lab window for experiment `id` and waits for its report. The window is shown in
+/// `locale` (`?lang=`: its origin has its own language cookie).
+pub async fn run_in_lab_window(id: &str, locale: Locale) -> Result<Report, AppError> {
     let window = window()?;
     let origin = lab_origin()?;
     let own = window.location().origin().unwrap_or_default();
     let url = format!(
-        "{origin}/lab-window?experiment={id}&opener={}",
-        js_sys::encode_uri_component(&own)
+        "{origin}/lab-window?experiment={id}&opener={}&{}={}",
+        js_sys::encode_uri_component(&own),
+        crate::locale::QUERY,
+        locale.as_str()
     );
     let waiter = MessageWaiter::listen("report", Some(origin.clone()))?;
     let popup = window
@@ -126,13 +134,13 @@ pub async fn run_in_lab_window(id: &str) -> Result<Report, AppError> {
             AppError::new(
                 0,
                 "popup_blocked",
-                "The browser blocked the lab window; allow pop-ups for this site.",
+                td_string!(locale, lab.window.popup_blocked),
             )
         })?;
     let data = waiter.wait(120_000).await;
     let _ = popup.close();
     let data =
-        data.ok_or_else(|| AppError::new(0, "timeout", "The lab window did not report back."))?;
+        data.ok_or_else(|| AppError::new(0, "timeout", td_string!(locale, lab.window.no_report)))?;
     let json = Reflect::get(&data, &JsValue::from_str("report"))
         .ok()
         .and_then(|v| v.as_string())
@@ -142,7 +150,7 @@ pub async fn run_in_lab_window(id: &str) -> Result<Report, AppError> {
         Err(e) => Err(AppError::new(
             0,
             "bad_report",
-            format!("The lab window's report was unreadable: {e}"),
+            fill_placeholders(td_string!(locale, lab.window.bad_report), &[("error", &e)]),
         )),
     }
 }
@@ -152,28 +160,24 @@ pub async fn run_in_lab_window(id: &str) -> Result<Report, AppError> {
 /// [`lab_origin`]: `localhost` ⇄ `127.0.0.1`, same port), and this origin holds no login the
 /// lab did not make — a page elsewhere that opens `/lab-window` must not be able to log its
 /// visitor out, wipe their tokens or receive a report.
-pub async fn check_window(opener: &str) -> Result<(), AppError> {
+pub async fn check_window(opener: &str, locale: Locale) -> Result<(), AppError> {
     let refuse = |message: &str| Err(AppError::new(403, "forbidden", message));
     let expected = lab_origin()?;
     let given = web_sys::Url::new(opener).ok().map(|u| u.origin());
     if given.as_deref() != Some(expected.as_str()) || opener.trim_end_matches('/') != expected {
-        return refuse("A lab window reports only to this app's own lab page.");
+        return refuse(td_string!(locale, lab.window.wrong_opener));
     }
     if !fns::lab::get_lab_settings().await?.available {
-        return refuse("The lab is off on this server.");
+        return refuse(td_string!(locale, lab.window.lab_off));
     }
-    refresher::set_active_mode(AuthMode::Session);
+    SessionClient.activate();
     if let Ok(me) = fns::current_user().await
         && !me.user.username.starts_with(LAB_USER_PREFIX)
     {
-        return refuse(
-            "This origin has a login the lab did not make; the lab window leaves it alone.",
-        );
+        return refuse(td_string!(locale, lab.window.foreign_login));
     }
     if token_store::load().is_some() {
-        return refuse(
-            "This origin holds tokens the lab did not store; the lab window leaves them alone.",
-        );
+        return refuse(td_string!(locale, lab.window.foreign_tokens));
     }
     Ok(())
 }
@@ -199,15 +203,16 @@ fn iframe(
     src: Option<&str>,
     srcdoc: Option<&str>,
     sandbox: Option<&str>,
+    locale: Locale,
 ) -> Result<HtmlIFrameElement, AppError> {
-    let document = window()?
-        .document()
-        .ok_or_else(|| AppError::new(0, "no_document", "No document."))?;
+    let document = window()?.document().ok_or_else(|| {
+        AppError::new(0, "no_document", td_string!(locale, lab.window.no_document))
+    })?;
     let frame = document
         .create_element("iframe")
         .ok()
         .and_then(|e| e.dyn_into::<HtmlIFrameElement>().ok())
-        .ok_or_else(|| AppError::new(0, "iframe", "Could not create a frame."))?;
+        .ok_or_else(|| AppError::new(0, "iframe", td_string!(locale, lab.window.no_frame)))?;
     if let Some(sandbox) = sandbox {
         let _ = frame.set_attribute("sandbox", sandbox);
     }
@@ -258,7 +263,7 @@ async fn attacker_notes() -> Result<usize, AppError> {
 }
 
 /// Loads the attacker's page in a frame and waits until its form has been answered.
-async fn attack(attacker: &str, target: &str) -> Result<(), AppError> {
+async fn attack(attacker: &str, target: &str, locale: Locale) -> Result<(), AppError> {
     let waiter = MessageWaiter::listen("csrf-sent", Some(attacker.to_owned()))?;
     let frame = iframe(
         Some(&format!(
@@ -267,6 +272,7 @@ async fn attack(attacker: &str, target: &str) -> Result<(), AppError> {
         )),
         None,
         None,
+        locale,
     )?;
     let sent = waiter.wait(15_000).await;
     frame.remove();
@@ -274,20 +280,20 @@ async fn attack(attacker: &str, target: &str) -> Result<(), AppError> {
         AppError::new(
             0,
             "attacker_silent",
-            "The attacker's page did not submit its form.",
+            td_string!(locale, lab.window.attacker_silent),
         )
     })
 }
 
 /// CSRF: a page on another origin (another port, same site) submits a note-writing form.
-pub async fn run_csrf(log: impl Fn(String)) -> Result<Report, AppError> {
+pub async fn run_csrf(log: impl Fn(String), locale: Locale) -> Result<Report, AppError> {
     let started = now();
     let settings = fns::lab::get_lab_settings().await?;
     if !settings.available {
         return Err(AppError::new(
             403,
             "lab_off",
-            "The lab's switches are off on this server.",
+            td_string!(locale, lab.window.switches_off),
         ));
     }
     let location = window()?.location();
@@ -300,19 +306,21 @@ pub async fn run_csrf(log: impl Fn(String)) -> Result<Report, AppError> {
     );
     let (user, pass) = (random_name(), random_password());
     let mut steps = Vec::new();
-    refresher::set_active_mode(AuthMode::Session);
+    SessionClient.activate();
 
-    log(format!(
-        "Registering {user} and logging in with a session cookie…"
+    log(fill_placeholders(
+        td_string!(locale, lab.window.log_register),
+        &[("user", &user)],
     ));
     fns::register(user.clone(), pass.clone(), None).await?;
     fns::session_login(user.clone(), pass.clone(), None).await?;
 
-    log(format!(
-        "The page at {attacker} submits a form to {target} (defences on)…"
+    log(fill_placeholders(
+        td_string!(locale, lab.window.log_attack),
+        &[("attacker", &attacker), ("target", &target)],
     ));
     let since = now() as i64 - 1000;
-    attack(&attacker, &target).await?;
+    attack(&attacker, &target, locale).await?;
     let defended = attacker_notes().await?;
     let refusal = fns::lab::csrf_events(since)
         .await?
@@ -339,13 +347,13 @@ pub async fn run_csrf(log: impl Fn(String)) -> Result<Report, AppError> {
         ],
     });
 
-    log("The same attack with the defences switched off…".into());
+    log(td_string!(locale, lab.window.log_undefended).into());
     let off = LabSettings {
         csrf_protection: false,
         ..settings
     };
     fns::lab::set_lab_settings(off).await?;
-    let undefended = attack(&attacker, &target).await;
+    let undefended = attack(&attacker, &target, locale).await;
     fns::lab::set_lab_settings(LabSettings {
         csrf_protection: true,
         ..settings
@@ -366,22 +374,25 @@ pub async fn run_csrf(log: impl Fn(String)) -> Result<Report, AppError> {
         )],
     });
 
-    log("Now the victim uses bearer tokens instead…".into());
+    log(td_string!(locale, lab.window.log_bearer).into());
     fns::session_logout().await?;
+    let token = TokenClient;
     token_store::set_policy(StoragePolicy::Memory);
-    let pair = fns::token_login(user.clone(), pass.clone(), false).await?;
-    refresher::accept(pair);
-    refresher::set_active_mode(AuthMode::Token);
-    let before = attacker_notes().await?;
-    fns::lab::set_lab_settings(off).await?;
-    let bearer_attack = attack(&attacker, &target).await;
-    fns::lab::set_lab_settings(LabSettings {
-        csrf_protection: true,
-        ..settings
-    })
-    .await?;
+    token.login(user.clone(), pass.clone()).await?;
+    token.activate();
+    let before = token.call(attacker_notes).await?;
+    token.call(|| fns::lab::set_lab_settings(off)).await?;
+    let bearer_attack = attack(&attacker, &target, locale).await;
+    token
+        .call(|| {
+            fns::lab::set_lab_settings(LabSettings {
+                csrf_protection: true,
+                ..settings
+            })
+        })
+        .await?;
     bearer_attack?;
-    let bearer_written = attacker_notes().await? - before;
+    let bearer_written = token.call(attacker_notes).await? - before;
     steps.push(Step {
         text: "Logged in with a bearer token (kept in memory), no session cookie: the same page, \
                defences still off."
@@ -393,8 +404,7 @@ pub async fn run_csrf(log: impl Fn(String)) -> Result<Report, AppError> {
             bearer_written,
         )],
     });
-    let _ = fns::token_logout(token_store::load().and_then(|t| t.refresh_token)).await;
-    refresher::forget();
+    let _ = token.logout().await;
 
     let verdict = if defended == 0 && written == 1 && bearer_written == 0 {
         Verdict {
@@ -457,7 +467,7 @@ const INJECTED: &str = r#"<script>
 
 /// `script` with the nonce of this page's own scripts, so the page's Content-Security-Policy
 /// (which a `srcdoc` frame inherits) lets it run.
-fn signed_with_page_nonce(script: &str) -> Result<String, AppError> {
+fn signed_with_page_nonce(script: &str, locale: Locale) -> Result<String, AppError> {
     let nonce = window()?
         .document()
         .and_then(|d| d.query_selector("script[nonce]").ok().flatten())
@@ -467,9 +477,7 @@ fn signed_with_page_nonce(script: &str) -> Result<String, AppError> {
             n.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c))
         })
-        .ok_or_else(|| {
-            AppError::new(0, "no_nonce", "This page has no script nonce to sign with.")
-        })?;
+        .ok_or_else(|| AppError::new(0, "no_nonce", td_string!(locale, lab.window.no_nonce)))?;
     Ok(script.replacen("<script>", &format!("<script nonce=\"{nonce}\">"), 1))
 }
 
@@ -483,34 +491,15 @@ struct Found {
     acted: u16,
 }
 
-/// A request from "another machine": no cookies, optional bearer token and JSON body.
+/// A request from "another machine": no cookies, optional bearer token and JSON body; the
+/// status, or 0 when nothing came back.
 async fn from_elsewhere(path: &str, bearer: Option<&str>, body: Option<String>) -> u16 {
-    let init = RequestInit::new();
-    init.set_method(if body.is_some() { "POST" } else { "GET" });
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    let headers = web_sys::Headers::new().ok();
-    if let Some(h) = &headers {
-        if let Some(token) = bearer {
-            let _ = h.set("Authorization", &format!("Bearer {token}"));
-        }
-        if body.is_some() {
-            let _ = h.set("Content-Type", "application/json");
-        }
-        init.set_headers(h);
-    }
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(&body));
-    }
-    let Ok(window) = window() else { return 0 };
-    let Ok(request) = web_sys::Request::new_with_str_and_init(path, &init) else {
-        return 0;
+    let request = PlainRequest {
+        path,
+        bearer,
+        json: body.as_deref(),
     };
-    match wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request)).await {
-        Ok(res) => res
-            .dyn_into::<web_sys::Response>()
-            .map_or(0, |r| r.status()),
-        Err(_) => 0,
-    }
+    send_plain(request).await.map_or(0, |res| res.status)
 }
 
 fn token_in(values: &std::collections::HashMap<String, String>, key: &str) -> Option<String> {
@@ -525,7 +514,7 @@ fn token_in(values: &std::collections::HashMap<String, String>, key: &str) -> Op
 
 /// Injected script: logs in under each storage policy and in session mode, injects the
 /// script, and sees what it could read, intercept and replay from elsewhere.
-pub async fn run_xss(log: impl Fn(String)) -> Result<Report, AppError> {
+pub async fn run_xss(log: impl Fn(String), locale: Locale) -> Result<Report, AppError> {
     let started = now();
     let (user, pass) = (random_name(), random_password());
     fns::register(user.clone(), pass.clone(), None).await?;
@@ -538,28 +527,22 @@ pub async fn run_xss(log: impl Fn(String)) -> Result<Report, AppError> {
     ];
     let mut steps = Vec::new();
     let mut kept_access = Vec::new();
-    log(
-        "This page's Content-Security-Policy refuses inline scripts it did not sign. The lab \
-         signs the injected one with the page's nonce, to show what a script that got past the \
-         policy (a gap in it, an injection into a trusted script) could take."
-            .into(),
-    );
-    let injected = signed_with_page_nonce(INJECTED)?;
+    log(td_string!(locale, lab.window.log_csp).into());
+    let injected = signed_with_page_nonce(INJECTED, locale)?;
     for (key, policy) in scenarios {
-        log(format!(
-            "Scenario {key}: logging in and injecting the script…"
+        log(fill_placeholders(
+            td_string!(locale, lab.window.log_scenario),
+            &[("key", &key)],
         ));
         match policy {
             None => {
-                fns::session_login(user.clone(), pass.clone(), None).await?;
-                refresher::set_active_mode(AuthMode::Session);
+                SessionClient.login(user.clone(), pass.clone()).await?;
+                SessionClient.activate();
             }
             Some(policy) => {
                 token_store::set_policy(policy);
-                let pair = fns::token_login(user.clone(), pass.clone(), policy.refresh_in_cookie())
-                    .await?;
-                refresher::accept(pair);
-                refresher::set_active_mode(AuthMode::Token);
+                TokenClient.login(user.clone(), pass.clone()).await?;
+                TokenClient.activate();
             }
         }
         let ready = MessageWaiter::listen("xss-ready", None)?;
@@ -568,10 +551,14 @@ pub async fn run_xss(log: impl Fn(String)) -> Result<Report, AppError> {
             None,
             Some(&injected),
             Some("allow-scripts allow-same-origin"),
+            locale,
         )?;
         ready.wait(10_000).await;
         // The app goes on with its work; the script watches.
-        let _ = fns::current_user().await;
+        let _ = match policy {
+            None => SessionClient.call(fns::current_user).await,
+            Some(_) => TokenClient.call(fns::current_user).await,
+        };
         let data = report.wait(10_000).await;
         frame.remove();
         let found: Found = data
@@ -658,16 +645,10 @@ pub async fn run_xss(log: impl Fn(String)) -> Result<Report, AppError> {
                 ),
             ],
         });
-        match policy {
-            None => {
-                let _ = fns::session_logout().await;
-            }
-            Some(_) => {
-                let refresh = token_store::load().and_then(|t| t.refresh_token);
-                let _ = fns::token_logout(refresh).await;
-                refresher::forget();
-            }
-        }
+        let _ = match policy {
+            None => SessionClient.logout().await,
+            Some(_) => TokenClient.logout().await,
+        };
     }
     token_store::set_policy(StoragePolicy::Hardened);
     let fact_of = |key: &str| {
