@@ -102,15 +102,10 @@ pub fn parse(value: &str) -> Option<Locale> {
         .find(|l| l.as_str().eq_ignore_ascii_case(value.trim()))
 }
 
-/// `path` with its query's `lang` set to `locale` (other parameters kept).
-pub fn switch_href(path: &str, search: &str, locale: Locale) -> String {
-    let kept = search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty() && p.split('=').next() != Some(QUERY));
-    let mut query: Vec<String> = kept.map(str::to_owned).collect();
-    query.push(format!("{QUERY}={}", locale.as_str()));
-    format!("{path}?{}", query.join("&"))
+/// `path` in `locale`: `path?lang=..`. The page's other query parameters are left behind —
+/// they can carry text from whoever made the link, and the page never echoes that.
+pub fn switch_href(path: &str, locale: Locale) -> String {
+    format!("{path}?{QUERY}={}", locale.as_str())
 }
 
 #[cfg(test)]
@@ -170,22 +165,14 @@ mod tests {
     }
 
     #[test]
-    fn the_switch_keeps_the_page_and_its_other_parameters() {
+    fn the_switch_keeps_the_page_and_drops_its_other_parameters() {
         assert_eq!(
-            switch_href("/session/login", "", Locale::ko),
+            switch_href("/session/login", Locale::ko),
             "/session/login?lang=ko"
         );
         assert_eq!(
-            switch_href(
-                "/token/login",
-                "?next=%2Ftoken%2Fdevices&lang=en",
-                Locale::ko
-            ),
-            "/token/login?next=%2Ftoken%2Fdevices&lang=ko"
-        );
-        assert_eq!(
-            switch_href("/session", "?language=x", Locale::en),
-            "/session?language=x&lang=en"
+            switch_href("/token/devices", Locale::en),
+            "/token/devices?lang=en"
         );
     }
 }

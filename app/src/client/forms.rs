@@ -259,7 +259,10 @@ pub fn ProviderSignIn() -> impl IntoView {
                                             data-testid="provider-button"
                                             disabled=move || pending.get()
                                         >
-                                            {td!(locale, auth.provider.sign_in_with, name = p.name.clone())}
+                                            {crate::lab::fill_placeholders(
+                                                td_string!(locale, auth.provider.sign_in_with),
+                                                &[("name", &p.name)],
+                                            )}
                                         </button>
                                     </form>
                                     <FormError error=error />

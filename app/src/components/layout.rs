@@ -146,7 +146,7 @@ pub fn LanguageSwitch() -> impl IntoView {
                 .copied()
                 .map(|l| {
                     let href = move || {
-                        locale::switch_href(&location.pathname.get(), &location.search.get(), l)
+                        locale::switch_href(&location.pathname.get(), l)
                     };
                     view! {
                         <a
