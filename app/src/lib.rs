@@ -41,9 +41,9 @@ use crate::{
     components::layout::ModeLayout,
     mode::AuthMode,
     pages::{
-        compare::CompareRoute, devices::DevicesPage, home::HomePage, jwt::JwtRoute, lab::LabRoute,
-        lab_window::LabWindowRoute, login::LoginPage, not_found::NotFound, profile::ProfilePage,
-        register::RegisterPage, settings::SettingsPage,
+        compare::CompareRoute, devices::DevicesRoute, home::HomePage, jwt::JwtRoute, lab::LabRoute,
+        lab_window::LabWindowRoute, login::LoginPage, not_found::NotFound, profile::ProfileRoute,
+        register::RegisterRoute, settings::SettingsRoute,
     },
 };
 
@@ -111,11 +111,12 @@ fn ModeRoutes(mode: AuthMode) -> impl MatchNestedRoutes + Clone {
         >
             <Route path=StaticSegment("") view=HomePage />
             <Route path=StaticSegment("login") view=LoginPage />
-            <Route path=StaticSegment("register") view=RegisterPage />
-            <Route path=StaticSegment("profile") view=ProfilePage />
-            <Route path=StaticSegment("devices") view=DevicesPage />
-            <Route path=StaticSegment("settings") view=SettingsPage />
-            // Split out of the first download (see `pages`).
+            // Split out of the first download (see `pages`): everything but the two pages a
+            // first visit lands on.
+            <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()} />
+            <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()} />
+            <Route path=StaticSegment("devices") view={Lazy::<DevicesRoute>::new()} />
+            <Route path=StaticSegment("settings") view={Lazy::<SettingsRoute>::new()} />
             <Route path=StaticSegment("lab") view={Lazy::<LabRoute>::new()} />
             <Route path=StaticSegment("compare") view={Lazy::<CompareRoute>::new()} />
             <Route path=StaticSegment("jwt") view={Lazy::<JwtRoute>::new()} />

@@ -76,32 +76,25 @@ fn storage_snapshot(locale: Locale) -> Vec<(String, String, String)> {
     }
 }
 
-/// The drawer.
+/// The drawer: a button with the number of requests this page made; opening it shows them.
 ///
 /// ## Server-side rendering
-/// Renders closed with no requests; it fills as the page makes calls in the browser.
+/// Renders closed with no requests; it fills as the page makes calls in the browser. What the
+/// open drawer shows is [`inspector_body`], a separate piece of the WASM loaded on first open.
 #[component]
 pub fn Inspector() -> impl IntoView {
     let auth = AuthClient::expect();
     let locale = crate::locale::use_locale();
     let open = RwSignal::new(false);
-    let storage = RwSignal::new(Vec::<(String, String, String)>::new());
-    let server = RwSignal::new(None::<Result<ServerView, AppError>>);
-    let refresh = move || {
-        storage.set(storage_snapshot(locale));
-        spawn_local(async move {
-            server.set(Some(auth.call(fns::lab::server_state).await));
-        });
-    };
-    let toggle = move |_| {
-        open.update(|o| *o = !*o);
-        if open.get_untracked() {
-            refresh();
-        }
-    };
     view! {
         <aside class="inspector" data-testid="inspector">
-            <button type="button" class="inspector-toggle" data-testid="inspector-toggle" on:click=toggle>
+            <button
+                type="button"
+                class="inspector-toggle"
+                data-testid="inspector-toggle"
+                aria-expanded=move || if open.get() { "true" } else { "false" }
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
                 {move || {
                     let n = records().len();
                     let arrow = if open.get() { "▾" } else { "▸" };
@@ -113,85 +106,104 @@ pub fn Inspector() -> impl IntoView {
                 }}
             </button>
             <Show when=move || open.get()>
-                <div class="inspector-body">
-                    <h3>{td!(locale, tools.inspector.requests_heading)}</h3>
-                    <table class="inspector-requests" data-testid="inspector-requests">
-                        <thead>
-                            <tr>
-                                <th>"#"</th>
-                                <th>{td!(locale, tools.inspector.col_request)}</th>
-                                <th>{td!(locale, tools.inspector.col_status)}</th>
-                                <th>{td!(locale, tools.inspector.col_credential)}</th>
-                                <th>"Server-Timing"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {move || {
-                                records()
-                                    .into_iter()
-                                    .take(12)
-                                    .map(|r| {
-                                        let timing = r
-                                            .timing
-                                            .iter()
-                                            .map(|t| format!("{} {} {:.3} ms", t.name, t.desc, t.dur))
-                                            .collect::<Vec<_>>()
-                                            .join(" · ");
-                                        view! {
-                                            <tr data-testid="inspector-row">
-                                                <td>{r.seq}</td>
-                                                <td><code>{format!("{} {}", r.method, r.path)}</code></td>
-                                                <td data-testid="inspector-status">{r.status}</td>
-                                                <td>
-                                                    <span data-testid="inspector-credential">{credential_text(locale, &r)}</span>
-                                                    {r.set_cookie.clone().map(|c| view! { <div class="wire"><code>{format!("Set-Cookie: {c}")}</code></div> })}
-                                                    {r.www_authenticate.clone().map(|w| view! { <div class="wire"><code>{format!("WWW-Authenticate: {w}")}</code></div> })}
-                                                </td>
-                                                <td data-testid="inspector-timing">{timing}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </tbody>
-                    </table>
-                    <h3>{td!(locale, tools.inspector.storage_heading)}</h3>
-                    <table class="inspector-storage" data-testid="inspector-storage">
-                        <tbody>
-                            {move || {
-                                storage
-                                    .get()
-                                    .into_iter()
-                                    .map(|(place, key, value)| {
-                                        view! {
-                                            <tr>
-                                                <th>{place}</th>
-                                                <td><code>{key}</code></td>
-                                                <td><code>{value}</code></td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </tbody>
-                    </table>
-                    <h3>{td!(locale, tools.inspector.server_heading)}</h3>
-                    <div data-testid="inspector-server">
-                        {move || match server.get() {
-                            None => view! { <p class="muted">{td!(locale, tools.inspector.asking_server)}</p> }.into_any(),
-                            Some(Err(e)) => {
-                                let reason = e.message;
-                                view! { <p class="muted">{td!(locale, tools.inspector.server_nothing, reason)}</p> }.into_any()
-                            }
-                            Some(Ok(v)) => view! { <ServerViewTable view=v /> }.into_any(),
-                        }}
-                    </div>
-                    <button type="button" class="small secondary" on:click=move |_| refresh()>
-                        {td!(locale, tools.inspector.refresh)}
-                    </button>
-                </div>
+                {move || Suspend::new(inspector_body(auth, locale))}
             </Show>
         </aside>
+    }
+    .into_any()
+}
+
+/// The open drawer: the requests, what page scripts can read and what the server keeps —
+/// read afresh each time it opens. Lazily loaded: a first visit does not download it.
+#[lazy]
+fn inspector_body(auth: AuthClient, locale: Locale) -> AnyView {
+    let storage = RwSignal::new(Vec::<(String, String, String)>::new());
+    let server = RwSignal::new(None::<Result<ServerView, AppError>>);
+    let refresh = move || {
+        storage.set(storage_snapshot(locale));
+        spawn_local(async move {
+            server.set(Some(auth.call(fns::lab::server_state).await));
+        });
+    };
+    refresh();
+    view! {
+        <div class="inspector-body">
+            <h3>{td!(locale, tools.inspector.requests_heading)}</h3>
+            <table class="inspector-requests" data-testid="inspector-requests">
+                <thead>
+                    <tr>
+                        <th>"#"</th>
+                        <th>{td!(locale, tools.inspector.col_request)}</th>
+                        <th>{td!(locale, tools.inspector.col_status)}</th>
+                        <th>{td!(locale, tools.inspector.col_credential)}</th>
+                        <th>"Server-Timing"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        records()
+                            .into_iter()
+                            .take(12)
+                            .map(|r| {
+                                let timing = r
+                                    .timing
+                                    .iter()
+                                    .map(|t| format!("{} {} {:.3} ms", t.name, t.desc, t.dur))
+                                    .collect::<Vec<_>>()
+                                    .join(" · ");
+                                view! {
+                                    <tr data-testid="inspector-row">
+                                        <td>{r.seq}</td>
+                                        <td><code>{format!("{} {}", r.method, r.path)}</code></td>
+                                        <td data-testid="inspector-status">{r.status}</td>
+                                        <td>
+                                            <span data-testid="inspector-credential">{credential_text(locale, &r)}</span>
+                                            {r.set_cookie.clone().map(|c| view! { <div class="wire"><code>{format!("Set-Cookie: {c}")}</code></div> })}
+                                            {r.www_authenticate.clone().map(|w| view! { <div class="wire"><code>{format!("WWW-Authenticate: {w}")}</code></div> })}
+                                        </td>
+                                        <td data-testid="inspector-timing">{timing}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+            <h3>{td!(locale, tools.inspector.storage_heading)}</h3>
+            <table class="inspector-storage" data-testid="inspector-storage">
+                <tbody>
+                    {move || {
+                        storage
+                            .get()
+                            .into_iter()
+                            .map(|(place, key, value)| {
+                                view! {
+                                    <tr>
+                                        <th>{place}</th>
+                                        <td><code>{key}</code></td>
+                                        <td><code>{value}</code></td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+            <h3>{td!(locale, tools.inspector.server_heading)}</h3>
+            <div data-testid="inspector-server">
+                {move || match server.get() {
+                    None => view! { <p class="muted">{td!(locale, tools.inspector.asking_server)}</p> }.into_any(),
+                    Some(Err(e)) => {
+                        let reason = e.message;
+                        view! { <p class="muted">{td!(locale, tools.inspector.server_nothing, reason)}</p> }.into_any()
+                    }
+                    Some(Ok(v)) => view! { <ServerViewTable view=v /> }.into_any(),
+                }}
+            </div>
+            <button type="button" class="small secondary" on:click=move |_| refresh()>
+                {td!(locale, tools.inspector.refresh)}
+            </button>
+        </div>
     }
     .into_any()
 }

@@ -240,3 +240,5 @@ fn short_agent(agent: &str, unknown: &str) -> String {
         None => agent.chars().take(24).collect(),
     }
 }
+
+lazy_page!(DevicesRoute, DevicesPage);

@@ -1,9 +1,9 @@
 //! One module per page. Every page works in both modes; the auth client does the talking.
 //!
-//! The lab, the compare view, the JWT decoder and the lab window are **lazy routes**: with
-//! `cargo leptos build --split` their code (and what only they use) is cut out of the WASM a
-//! first visit downloads, and fetched when one of them is first shown — on the server, the
-//! page's HTML names the pieces it needs so the browser loads them before it hydrates.
+//! Every page but home and login is a **lazy route**: with `cargo leptos build --split` its
+//! code (and what only it uses) is cut out of the WASM a first visit downloads, and fetched
+//! when it is first shown — on the server, the page's HTML names the pieces it needs so the
+//! browser loads them before it hydrates.
 
 /// Declares `$route`, a route that shows `$page` from a lazily loaded piece of the WASM.
 macro_rules! lazy_page {

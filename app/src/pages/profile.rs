@@ -188,3 +188,5 @@ fn Heartbeat() -> impl IntoView {
         </section>
     }
 }
+
+lazy_page!(ProfileRoute, ProfilePage);

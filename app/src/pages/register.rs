@@ -70,3 +70,5 @@ pub fn RegisterPage() -> impl IntoView {
         </p>
     }
 }
+
+lazy_page!(RegisterRoute, RegisterPage);

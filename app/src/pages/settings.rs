@@ -92,3 +92,5 @@ fn TokenSettings() -> impl IntoView {
         }}
     }
 }
+
+lazy_page!(SettingsRoute, SettingsPage);
