@@ -58,7 +58,10 @@ export default defineConfig<Options>({
   ],
   webServer: [
     {
-      // Built by `cargo leptos build --split`; started fresh (new database) for every run.
+      // The server built by `cargo leptos build` (debug), serving the site in target/site: the
+      // debug WASM (`--split`) or, as the test command builds it, the release WASM
+      // (`--release --precompress --split --frontend-only`). Started fresh (new database) for
+      // every run.
       // The server's log goes to target/e2e/server.log; the global teardown fails the run if it
       // shows a panic or an error (a 500 is logged as an error, with its cause).
       command:

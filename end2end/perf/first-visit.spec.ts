@@ -87,7 +87,8 @@ async function visit(browser: Browser, request: APIRequestContext, mode: string,
   let raw = 0, sent = 0, gzip = 0, brotli = 0;
   for (const [url, bytesSent] of fetched) {
     const wire = await bytesSent;
-    // Cached (nothing sent) after the login page: the profile's visit downloads nothing new.
+    // After logging in, what the login page already downloaded (cached, nothing sent) is not
+    // the page's own: only what is new to the tab counts.
     if (login && wire === 0) continue;
     const res = await request.get(url, { headers: { 'accept-encoding': 'identity' } });
     expect(res.status(), url).toBe(200);
