@@ -31,9 +31,9 @@ mod translations {
 pub use translations::i18n;
 
 use leptos::prelude::*;
-use leptos_meta::{Html, Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Html, Link, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, MatchNestedRoutes, SsrMode, StaticSegment,
+    Lazy, SsrMode, StaticSegment,
     components::{ParentRoute, Redirect, Route, Router, Routes},
 };
 
@@ -57,6 +57,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
+                // The stylesheet by its built name (`authlab.<hash>.css` in a release build).
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -73,7 +75,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale = locale::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/authlab.css" />
         <Link rel="icon" href="/favicon.ico" />
         <Title text="authlab" />
         // The language: `?lang=` (applied by the server, see `server::locale`), else the `lang`
@@ -102,7 +103,7 @@ pub fn App() -> impl IntoView {
 /// a session-mode page arrives complete (readable without JavaScript) and an unauthenticated
 /// request can still be answered with a redirect.
 #[component(transparent)]
-fn ModeRoutes(mode: AuthMode) -> impl MatchNestedRoutes + Clone {
+fn ModeRoutes(mode: AuthMode) -> impl leptos_router::MatchNestedRoutes + Clone {
     view! {
         <ParentRoute
             path=StaticSegment(mode.segment())

@@ -14,11 +14,7 @@
 //! * `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin` on everything: no
 //!   URL leaks to another site, and the no-JavaScript form posts still get the `Referer` they
 //!   return to.
-//! * `Cache-Control: no-cache` on the build's files under `/pkg/` (WASM, JS, CSS): their names
-//!   carry no hash, so a browser may keep them but must ask (`If-Modified-Since`) before
-//!   using them — a stale WASM beside a new page would never hydrate. They are sent
-//!   precompressed when the build made `.br`/`.gz` files (`cargo leptos build --release
-//!   --precompress`), by `Accept-Encoding`.
+//! * The build's files under `/pkg/` get their cache policy from [`crate::assets`].
 
 use axum::{
     extract::{Request, State},
@@ -65,7 +61,6 @@ pub fn content_security_policy(
 pub async fn secure(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let nonce = CspNonce::new();
     req.extensions_mut().insert(nonce.clone());
-    let asset = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     headers.insert(
@@ -89,8 +84,6 @@ pub async fn secure(State(state): State<AppState>, mut req: Request, next: Next)
         }
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    } else if asset && !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     res
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api;
 pub mod api_server;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cleanup;

@@ -23,13 +23,13 @@ use leptos::{
 };
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::{services::ServeDir, trace::TraceLayer};
+use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tracing::Span;
 
 use crate::{
     accounts::Accounts,
-    api,
+    api, assets,
     audit::Audit,
     auth::{
         bearer::AccessTokens,
@@ -70,6 +70,7 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 /// Builds the shared state: opens and migrates the store, starts the hashing threads, wires
 /// the services to the pieces each needs.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let site = assets::Site::open(&config.site_root, &config.output_name)?;
     let store = Store::open(&config.store).await?;
     let hasher = PasswordHasher::start(config.password_hash_threads)?;
     let leptos = LeptosOptions::builder()
@@ -77,6 +78,14 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .site_root(config.site_root.clone())
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
+        // Leptos reads the hash list to name the hashed files in each page (an absolute path:
+        // it is joined to the executable's folder).
+        .hash_files(site.hash_file.is_some())
+        .hash_file(
+            site.hash_file
+                .as_deref()
+                .map_or_else(|| assets::HASH_FILE.into(), |p| p.to_string_lossy().into()),
+        )
         .build();
     let settings = Arc::new(Settings::new(&config, store.events.clone()));
     // The counters' key salt comes from a configured secret, so servers sharing Redis meet.
@@ -177,6 +186,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         hosts: hosts::AllowedHosts::default(),
         lab: Arc::new(lab::LabState::default()),
         leptos,
+        site,
         config: Arc::new(config),
     }))
 }
@@ -235,17 +245,10 @@ pub fn router(state: AppState) -> Router {
         router.route(from, get(move || async move { Redirect::to(to) }))
     });
 
-    // The build's WASM, JS and CSS: the `.br`/`.gz` a release build made beside each file are
-    // sent by `Accept-Encoding`, with `Last-Modified` answered by 304 (`headers::secure` sets
-    // the cache policy).
-    let pkg = ServeDir::new(format!("{}/pkg", config.site_root))
-        .precompressed_br()
-        .precompressed_gzip();
-
     Router::new()
         .merge(api::routes())
         .merge(shortcuts)
-        .nest_service("/pkg", pkg)
+        .merge(assets::routes(&config.site_root))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -85,6 +85,8 @@ pub struct Shared {
     pub lab: Arc<LabState>,
     /// What Leptos needs to render pages and serve the site.
     pub leptos: LeptosOptions,
+    /// The built site's file names.
+    pub site: crate::assets::Site,
 }
 
 impl std::fmt::Debug for AppState {

@@ -115,7 +115,7 @@ pub async fn callback(
 ) -> Response {
     match land(&state, &client, &session, &cookies, &uri).await {
         Ok(to) => Redirect::to(&to).into_response(),
-        Err(refusal) => refusal_page(&refusal),
+        Err(refusal) => refusal_page(&refusal, &state.site.stylesheet),
     }
 }
 
@@ -167,17 +167,18 @@ async fn land(
 }
 
 /// A small page for a callback that went wrong, with the refusal's status.
-fn refusal_page(refusal: &Refusal) -> Response {
+fn refusal_page(refusal: &Refusal, stylesheet: &str) -> Response {
     let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Sign-in failed · authlab</title><link rel=\"stylesheet\" href=\"/pkg/authlab.css\">\
+         <title>Sign-in failed · authlab</title><link rel=\"stylesheet\" href=\"{stylesheet}\">\
          </head><body><main class=\"page\"><h1>Sign-in failed</h1>\
          <p class=\"notice warn\" data-testid=\"oidc-error\" data-code=\"{code}\">{message}</p>\
          <p><a href=\"/session/login\">Back to log in (session mode)</a> · \
          <a href=\"/token/login\">Back to log in (token mode)</a></p></main></body></html>",
         code = refusal.code,
+        stylesheet = escape_html(stylesheet),
         message = escape_html(&refusal.message),
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()

@@ -363,7 +363,8 @@ async fn the_lang_parameter_picks_the_language_and_is_remembered() {
 }
 
 /// The build's files are sent precompressed when the build made `.br`/`.gz` siblings, chosen
-/// by `Accept-Encoding`, and a browser must revalidate them (their names carry no hash).
+/// by `Accept-Encoding`, and a browser must revalidate them when their names carry no hash (a
+/// site built with `LEPTOS_HASH_FILES=false`).
 #[tokio::test]
 async fn build_files_are_sent_precompressed_and_revalidated() {
     let site = crate::helpers::tempdir::TempDir::new();
@@ -425,4 +426,98 @@ async fn build_files_are_sent_precompressed_and_revalidated() {
         .send_ok()
         .await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
+
+/// A content hash, as cargo-leptos writes them (22 characters of URL-safe base64).
+const HASH: &str = "AbCdEfGhIjKlMnOpQrSt-_";
+
+/// A site as cargo-leptos builds it: hashed names, the hash list beside them.
+fn hashed_site() -> crate::helpers::tempdir::TempDir {
+    let site = crate::helpers::tempdir::TempDir::new();
+    let pkg = format!("{}/pkg", site.path());
+    std::fs::create_dir_all(format!("{pkg}/snippets/app-1")).unwrap();
+    for ext in ["js", "wasm", "css"] {
+        std::fs::write(
+            format!("{pkg}/authlab.{HASH}.{ext}"),
+            format!("{ext} as built"),
+        )
+        .unwrap();
+    }
+    std::fs::write(format!("{pkg}/authlab.{HASH}.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(format!("{pkg}/snippets/app-1/inline0.js"), "export {}").unwrap();
+    std::fs::write(
+        format!("{}/hash.txt", site.path()),
+        format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n"),
+    )
+    .unwrap();
+    site
+}
+
+/// The build's files carry their content's hash in their names: pages name them so,
+/// and they are sent `immutable` (a returning browser does not even ask); a hashed name that is
+/// not there is a plain 404 that no cache may keep; the snippets, unhashed, are revalidated.
+#[tokio::test]
+async fn hashed_build_files_are_named_by_the_pages_and_cached_for_good() {
+    let site = hashed_site();
+    let app = spawn_app_with(Settings::default().with("LEPTOS_SITE_ROOT", site.path())).await;
+
+    let page = html_client()
+        .get(app.url("/session/login"))
+        .send_ok()
+        .await
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        format!("/pkg/authlab.{HASH}.css"),
+        format!("/pkg/authlab.{HASH}.js"),
+        format!("/pkg/authlab.{HASH}.wasm"),
+    ] {
+        assert!(page.contains(&name), "the page names {name}");
+    }
+    assert!(!page.contains("/pkg/authlab.css") && !page.contains("/pkg/authlab.js"));
+
+    let get = |path: String| {
+        app.anonymous()
+            .get(app.url(&path))
+            .header(header::ACCEPT_ENCODING, "br")
+            .send_ok()
+    };
+    let wasm = get(format!("/pkg/authlab.{HASH}.wasm")).await;
+    assert_eq!(wasm.status(), StatusCode::OK);
+    assert_eq!(
+        wasm.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(wasm.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(wasm.text().await.unwrap(), "brotli bytes");
+
+    let css = get(format!("/pkg/authlab.{HASH}.css")).await;
+    assert_eq!(
+        css.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(css.text().await.unwrap(), "css as built");
+
+    let gone = get("/pkg/authlab.ZZZZZZZZZZZZZZZZZZZZZZ.wasm".into()).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(gone.headers()[header::CACHE_CONTROL], "no-cache");
+
+    let snippet = get("/pkg/snippets/app-1/inline0.js".into()).await;
+    assert_eq!(snippet.status(), StatusCode::OK);
+    assert_eq!(snippet.headers()[header::CACHE_CONTROL], "no-cache");
+}
+
+/// A hash list that names a file the site does not have (a site copied from one build, the
+/// list from another) stops the server at start-up, naming the file, rather than serving
+/// pages whose scripts are all 404s.
+#[tokio::test]
+async fn a_hash_list_from_another_build_stops_the_server() {
+    let site = hashed_site();
+    std::fs::remove_file(format!("{}/pkg/authlab.{HASH}.wasm", site.path())).unwrap();
+    let err = crate::storage::start_up_error(&[("LEPTOS_SITE_ROOT", site.path())]).await;
+    assert!(
+        err.contains("hash.txt") && err.contains(&format!("pkg/authlab.{HASH}.wasm")),
+        "{err}"
+    );
 }

@@ -113,7 +113,7 @@ fn with_nothing_set_the_store_is_sqlite_with_sessions_in_it() {
 }
 
 /// Builds an app with `pairs` over a valid base configuration; returns the start-up error.
-async fn start_up_error(pairs: &[(&str, String)]) -> String {
+pub(crate) async fn start_up_error(pairs: &[(&str, String)]) -> String {
     let dir = TempDir::new();
     let mut env: HashMap<String, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
