@@ -6,8 +6,9 @@
 //! the site's `hash.txt`. Such a name can never mean other bytes, so the file is sent
 //! `Cache-Control: public, max-age=31536000, immutable`: a returning visitor downloads
 //! nothing and does not even ask. A file whose name carries no hash (a site built with
-//! `LEPTOS_HASH_FILES=false`, the wasm-bindgen snippets) is sent `no-cache`: kept, but revalidated (`If-Modified-Since` → 304),
-//! since a stale WASM beside a new page would never hydrate.
+//! `LEPTOS_HASH_FILES=false`, the wasm-bindgen snippets) is sent `no-cache`: kept, but
+//! revalidated (`If-Modified-Since` → 304), since a stale WASM beside a new page would never
+//! hydrate.
 //!
 //! Every file is sent precompressed when the build made `.br`/`.gz` siblings
 //! (`--precompress`), chosen by `Accept-Encoding` (tower-http's `ServeDir`).
